@@ -1,0 +1,42 @@
+"""The Python API: `skinflint.plan(...)` returns a verified Plan."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterable
+
+from skinflint.plan import Plan
+from skinflint.planners import PlanOptions, get_planner
+from skinflint.spec.loader import load_spec, select_hardware, with_overrides
+from skinflint.spec.types import Spec
+from skinflint.verify import check
+
+
+def plan(app: str | Path | Spec, *, planner: str = "optimal", rate: float | None = None,
+         slo_ms: float | None = None, utilization: float = 1.0, headroom: float = 0.0,
+         hardware: Iterable[str] | None = None) -> Plan:
+    """Plan an application (a path to APP.yaml, or a loaded Spec) and return the verified plan.
+
+    Raises SpecError for bad input and InfeasibleError when no plan meets the SLO.
+    """
+    if isinstance(app, Spec):
+        spec = replace(app, app=with_overrides(app.app, rate=rate, slo_ms=slo_ms, source="arguments"))
+        if hardware is not None:
+            spec = replace(spec, hardware=select_hardware(dict(spec.hardware), hardware, Path("hardware")))
+    else:
+        spec = load_spec(app, rate=rate, slo_ms=slo_ms, hardware=hardware)
+    return plan_spec(spec, planner=planner, options=PlanOptions(utilization=utilization, headroom=headroom))
+
+
+def plan_spec(spec: Spec, *, planner: str = "optimal", options: PlanOptions | None = None) -> Plan:
+    """Run a registered planner on a loaded spec, verify the plan against MODEL.md, time it."""
+    chosen = get_planner(planner)
+    options = options or PlanOptions()
+    start = time.perf_counter()
+    result = chosen.plan(spec, options)
+    elapsed = (time.perf_counter() - start) * 1000.0
+    scaled = replace(spec, app=replace(spec.app, rate=result.rate))
+    check(result, scaled)
+    return result.with_timing(elapsed)

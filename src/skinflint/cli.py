@@ -1,0 +1,68 @@
+"""The `skinflint` command line: one typer app, commands in `skinflint.commands.*`, and one
+`main()` that turns every user-facing error into a one-line message and an exit code
+(2 invalid input, 3 no plan meets the SLO) — never a traceback."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import warnings
+
+import click
+import typer
+
+from skinflint.errors import SkinflintError
+
+app = typer.Typer(
+    name="skinflint",
+    help="Serve DNN pipelines under a latency objective for the least money.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Each module registers its commands on `app`; later issues add names here.
+COMMANDS = ("plan", "demo")
+
+
+def _load_commands() -> None:
+    for name in COMMANDS:
+        importlib.import_module(f"skinflint.commands.{name}")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    print(f"skinflint: warning: {message}", file=sys.stderr)
+
+
+def fail(message: str, code: int) -> "typer.Exit":
+    """Print one line on stderr and return the Exit to raise."""
+    print(f"skinflint: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return typer.Exit(code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `skinflint` script; returns the exit code."""
+    _load_commands()
+    warnings.showwarning = _show_warning
+    try:
+        app(args=argv, prog_name="skinflint", standalone_mode=False)
+    except SkinflintError as e:
+        print(f"skinflint: error: {' '.join(str(e).split())}", file=sys.stderr)
+        return e.exit_code
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.exceptions.Abort:
+        print("skinflint: aborted", file=sys.stderr)
+        return 130
+    except click.ClickException as e:
+        print(f"skinflint: error: {' '.join(e.format_message().split())} (see skinflint --help)", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run() -> None:  # pragma: no cover - console script shim
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

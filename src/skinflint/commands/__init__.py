@@ -1,0 +1,1 @@
+"""CLI commands, one module each; `skinflint.cli.COMMANDS` lists them."""

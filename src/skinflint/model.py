@@ -1,0 +1,105 @@
+"""The cost and latency model of MODEL.md as small pure functions.
+
+Every planner, the simulator, the runtime and `verify` use these; none re-derives a formula.
+Times in ms, rates in req/s, prices in USD/h.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from skinflint.spec.types import Spec
+
+# Relative tolerance for comparisons of computed floats (budgets are sums of profiled values).
+RTOL = 1e-9
+
+
+def leq(a: float, b: float) -> bool:
+    """a <= b up to floating-point noise."""
+    return a <= b + RTOL * max(1.0, abs(a), abs(b))
+
+
+def throughput(batch_size: int, latency_ms: float) -> float:
+    """theta(h, b) = 1000 * b / d(h, b): requests/s of one busy worker."""
+    return 1000.0 * batch_size / latency_ms
+
+
+def worst_latency_ms(batch_size: int, latency_ms: float, rate: float) -> float:
+    """Batch-aware dispatch: W = 1000 (b - 1) / r + d(h, b)."""
+    return 1000.0 * (batch_size - 1) / rate + latency_ms
+
+
+def worst_latency_rr_ms(batch_size: int, latency_ms: float, rate: float, workers: int) -> float:
+    """Per-request round-robin over n workers sharing `rate`: W_rr = 1000 (b - 1) n / r + d(h, b)."""
+    return 1000.0 * (batch_size - 1) * workers / rate + latency_ms
+
+
+def cycle_ms(total_batch: float, rate: float) -> float:
+    """T_m = 1000 * sum(n * b) / r: the time the stream takes to fill one batch per worker."""
+    return 1000.0 * total_batch / rate
+
+
+def cover_needed(slowest_ms: float, rate: float, utilization: float) -> int:
+    """Least integer sum(n * b) for which the cycle fits the slowest batch time:
+    max d <= u * 1000 * sum(n b) / r  <=>  sum(n b) >= r * D / (1000 u)."""
+    import math
+
+    need = rate * slowest_ms / (1000.0 * utilization)
+    return max(1, math.ceil(need - RTOL * max(1.0, need)))
+
+
+def shared_worst_latency_ms(batch_size: int, latency_ms: float, rate: float, cycle_ms_: float) -> float:
+    """A request routed to a shared worker waits at most one shared cycle for its slot:
+    W = 1000 (b - 1) / r + T_s + d(h, b)."""
+    return 1000.0 * (batch_size - 1) / rate + cycle_ms_ + latency_ms
+
+
+@dataclass(frozen=True)
+class Config:
+    """A configuration c = (h, b) of one module: effective batch time, price and worst latency."""
+
+    hardware: str
+    batch_size: int
+    latency_ms: float          # effective d(h, b)
+    exec_batch_size: int       # profiled size it runs padded to
+    price_per_hour: float
+    worst_latency_ms: float    # W_m(c) under batch-aware dispatch at the module's rate
+
+    @property
+    def throughput(self) -> float:
+        return throughput(self.batch_size, self.latency_ms)
+
+    @property
+    def cost_per_request(self) -> float:
+        """price / theta: $/h per (req/s) of a fully busy worker — the fluid cost rate."""
+        return self.price_per_hour / self.throughput
+
+
+def module_configs(spec: Spec, module: str, rate: float, hardware: Iterable[str] | None = None) -> list[Config]:
+    """Every profiled (h, b) of the module's model on the catalog's hardware, at rate r_m."""
+    model = spec.app.module(module).model
+    allowed = set(spec.hardware) if hardware is None else set(hardware) & set(spec.hardware)
+    out = []
+    for curve in spec.profiles.for_model(model):
+        if curve.hardware not in allowed:
+            continue
+        price = spec.price(curve.hardware)
+        for b, d, e in zip(curve.batch_sizes, curve.effective_ms, curve.exec_batch_sizes):
+            out.append(Config(curve.hardware, b, d, e, price, worst_latency_ms(b, d, rate)))
+    return out
+
+
+def fluid_cost(rate: float, configs: Iterable[Config], budget_ms: float, utilization: float = 1.0) -> float:
+    """Fluid lower bound of one module under a budget: r * min{price / theta : W <= L} / u."""
+    rates = [c.cost_per_request for c in configs if leq(c.worst_latency_ms, budget_ms)]
+    return rate * min(rates) / utilization if rates else float("inf")
+
+
+def longest_path_ms(app_modules: Iterable, latency_of: dict[str, float], hop_ms: float) -> float:
+    """Longest entry-to-exit sum of (latency + hop) over a DAG given in topological order."""
+    finish: dict[str, float] = {}
+    for m in app_modules:
+        start = max((finish[p] for p in m.parents), default=0.0)
+        finish[m.name] = start + latency_of[m.name] + hop_ms
+    return max(finish.values(), default=0.0)

@@ -1,0 +1,176 @@
+"""The plan: what to rent and how to dispatch, as frozen dataclasses with FORMATS.md's JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+BATCH_AWARE = "batch-aware"
+ROUND_ROBIN = "round-robin"
+DISPATCH_KINDS = (BATCH_AWARE, ROUND_ROBIN)
+
+
+@dataclass(frozen=True)
+class Group:
+    """`workers` workers of config (hardware, batch_size). Under round-robin dispatch a group
+    receives `rate` req/s of the module's stream (weighted round-robin); otherwise rate is None."""
+
+    hardware: str
+    batch_size: int
+    workers: int
+    latency_ms: float
+    price_per_hour: float
+    worst_latency_ms: float
+    exec_batch_size: int | None = None
+    rate: float | None = None
+
+    @property
+    def cost_per_hour(self) -> float:
+        return self.workers * self.price_per_hour
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"hardware": self.hardware, "batch_size": self.batch_size, "workers": self.workers,
+                             "latency_ms": self.latency_ms, "worst_latency_ms": self.worst_latency_ms,
+                             "price_per_hour": self.price_per_hour}
+        if self.exec_batch_size is not None and self.exec_batch_size != self.batch_size:
+            d["exec_batch_size"] = self.exec_batch_size
+        if self.rate is not None:
+            d["rate"] = self.rate
+        return d
+
+
+@dataclass(frozen=True)
+class ModulePlan:
+    """One module's groups under its latency budget."""
+
+    name: str
+    model: str
+    rate: float
+    budget_ms: float
+    worst_latency_ms: float
+    groups: tuple[Group, ...]
+    dispatch: str = BATCH_AWARE
+
+    @property
+    def cost_per_hour(self) -> float:
+        return sum(g.cost_per_hour for g in self.groups)
+
+    @property
+    def workers(self) -> int:
+        return sum(g.workers for g in self.groups)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "model": self.model, "rate": self.rate, "dispatch": self.dispatch,
+                "budget_ms": self.budget_ms, "worst_latency_ms": self.worst_latency_ms,
+                "cost_per_hour": self.cost_per_hour, "groups": [g.to_dict() for g in self.groups]}
+
+
+@dataclass(frozen=True)
+class SharedSlot:
+    """Module `module`'s batch of `batch_size` run once per shared cycle."""
+
+    module: str
+    batch_size: int
+    latency_ms: float
+    exec_batch_size: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"module": self.module, "batch_size": self.batch_size, "latency_ms": self.latency_ms}
+        if self.exec_batch_size is not None and self.exec_batch_size != self.batch_size:
+            d["exec_batch_size"] = self.exec_batch_size
+        return d
+
+
+@dataclass(frozen=True)
+class SharedWorker:
+    """A worker that serves several modules' batches in a fixed cycle of `cycle_ms` (MODEL.md)."""
+
+    hardware: str
+    cycle_ms: float
+    price_per_hour: float
+    slots: tuple[SharedSlot, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"hardware": self.hardware, "cycle_ms": self.cycle_ms, "price_per_hour": self.price_per_hour,
+                "slots": [s.to_dict() for s in self.slots]}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An application plan. `rate` is the rate planned for (offered rate x (1 + headroom))."""
+
+    app: str
+    planner: str
+    rate: float
+    slo_ms: float
+    modules: tuple[ModulePlan, ...]
+    hop_ms: float = 0.0
+    shared_workers: tuple[SharedWorker, ...] = ()
+    lower_bound_per_hour: float = 0.0
+    planning_ms: float = 0.0
+    utilization: float = 1.0
+    headroom: float = 0.0
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def cost_per_hour(self) -> float:
+        return sum(m.cost_per_hour for m in self.modules) + sum(s.price_per_hour for s in self.shared_workers)
+
+    @property
+    def offered_rate(self) -> float:
+        return self.rate / (1.0 + self.headroom)
+
+    @property
+    def gap(self) -> float:
+        """cost / lower bound (1.0 = provably optimal against the fluid bound)."""
+        return self.cost_per_hour / self.lower_bound_per_hour if self.lower_bound_per_hour > 0 else float("nan")
+
+    def module(self, name: str) -> ModulePlan:
+        for m in self.modules:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+    def with_timing(self, planning_ms: float) -> "Plan":
+        return replace(self, planning_ms=planning_ms)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "app": self.app, "planner": self.planner, "rate": self.rate, "slo_ms": self.slo_ms,
+            "cost_per_hour": self.cost_per_hour, "lower_bound_per_hour": self.lower_bound_per_hour,
+            "planning_ms": self.planning_ms, "hop_ms": self.hop_ms, "utilization": self.utilization,
+            "headroom": self.headroom, "offered_rate": self.offered_rate,
+            "cost_per_month": self.cost_per_hour * HOURS_PER_MONTH,
+            "modules": [m.to_dict() for m in self.modules],
+        }
+        if self.shared_workers:
+            d["shared_workers"] = [s.to_dict() for s in self.shared_workers]
+        if self.notes:
+            d["notes"] = list(self.notes)
+        return d
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+HOURS_PER_MONTH = 730.0  # 365 * 24 / 12, the usual cloud-billing month
+
+
+def plan_from_dict(d: dict[str, Any]) -> Plan:
+    """Rebuild a Plan from its JSON form (as written by `Plan.to_dict`)."""
+    modules = tuple(
+        ModulePlan(m["name"], m["model"], float(m["rate"]), float(m["budget_ms"]), float(m["worst_latency_ms"]),
+                   tuple(Group(g["hardware"], int(g["batch_size"]), int(g["workers"]), float(g["latency_ms"]),
+                               float(g["price_per_hour"]), float(g["worst_latency_ms"]),
+                               g.get("exec_batch_size"), g.get("rate")) for g in m["groups"]),
+                   m.get("dispatch", BATCH_AWARE))
+        for m in d["modules"])
+    shared = tuple(
+        SharedWorker(s["hardware"], float(s["cycle_ms"]), float(s["price_per_hour"]),
+                     tuple(SharedSlot(x["module"], int(x["batch_size"]), float(x["latency_ms"]),
+                                      x.get("exec_batch_size")) for x in s["slots"]))
+        for s in d.get("shared_workers", []))
+    return Plan(d["app"], d["planner"], float(d["rate"]), float(d["slo_ms"]), modules, float(d.get("hop_ms", 0.0)),
+                shared, float(d.get("lower_bound_per_hour", 0.0)), float(d.get("planning_ms", 0.0)),
+                float(d.get("utilization", 1.0)), float(d.get("headroom", 0.0)), tuple(d.get("notes", ())))

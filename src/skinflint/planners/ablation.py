@@ -1,0 +1,137 @@
+"""The usual way, and the levers one at a time (for the demo and side-by-side comparisons).
+
+  naive               per-request round-robin, one config per module (cheapest per request
+                      under the 2·d rule, checked exactly with W_rr), SLO split evenly along the
+                      longest path
+  even-split-single   batch-aware dispatch, still one config per module, even split     (lever 1)
+  even-split          batch-aware dispatch, several configs per module, even split      (levers 1+2)
+  optimal             all three levers (optimal.py)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from skinflint import model
+from skinflint.errors import InfeasibleError
+from skinflint.model import Config, cover_needed, leq
+from skinflint.plan import BATCH_AWARE, ROUND_ROBIN, Group, ModulePlan, Plan
+from skinflint.planners import register
+from skinflint.planners.base import PlanOptions, configs_by_module, planned_spec, require_feasible
+from skinflint.planners.frontier import module_frontier
+from skinflint.planners.optimal import lower_bound, module_plan
+from skinflint.spec.types import App, Spec
+
+
+def even_budgets(app: App) -> dict[str, float]:
+    """The SLO less the hops, split evenly over the modules of the longest path (by count)."""
+    depth: dict[str, int] = {}
+    for m in app.modules:
+        depth[m.name] = 1 + max((depth[p] for p in m.parents), default=0)
+    k = max(depth.values())
+    share = (app.slo_ms - k * app.hop_ms) / k
+    return {m.name: share for m in app.modules}
+
+
+def single_config_ba(configs: list[Config], rate: float, u: float, budget: float) -> tuple[Config, int] | None:
+    """Cheapest single config under batch-aware dispatch: n = ceil(r d / (1000 u b))."""
+    best = None
+    for c in configs:
+        if leq(c.worst_latency_ms, budget):
+            n = math.ceil(cover_needed(c.latency_ms, rate, u) / c.batch_size)
+            if best is None or n * c.price_per_hour < best[1] * best[0].price_per_hour - 1e-12:
+                best = (c, n)
+    return best
+
+
+def single_config_rr(configs: list[Config], rate: float, u: float, budget: float) -> tuple[Config, int] | None:
+    """Cheapest single config under round-robin: 2·d <= L, n = ceil(r / (u θ)), and W_rr <= L."""
+    best = None
+    for c in configs:
+        if not leq(2 * c.latency_ms, budget):
+            continue
+        n = max(1, math.ceil(rate / (u * c.throughput) - model.RTOL))
+        if not leq(model.worst_latency_rr_ms(c.batch_size, c.latency_ms, rate, n), budget):
+            continue
+        if best is None or n * c.price_per_hour < best[1] * best[0].price_per_hour - 1e-12:
+            best = (c, n)
+    return best
+
+
+@dataclass(frozen=True)
+class EvenSplitPlanner:
+    """Budgets split evenly; each module planned alone under its budget."""
+
+    name: str
+    description: str
+    dispatch: str
+    several_configs: bool
+
+    def plan(self, spec: Spec, options: PlanOptions) -> Plan:
+        spec = planned_spec(spec, options)
+        configs = configs_by_module(spec)
+        require_feasible(spec, configs)
+        budgets = even_budgets(spec.app)
+        u = options.utilization
+        modules = []
+        for m in spec.app.modules:
+            rate, budget = spec.app.module_rate(m.name), budgets[m.name]
+            mp = self._module(spec, m.name, configs[m.name], rate, u, budget)
+            if mp is None:
+                raise InfeasibleError(f"{spec.app.name} ({self.name})", spec.app.slo_ms,
+                                      self._least_slo(spec, configs, u))
+            modules.append(mp)
+        return Plan(spec.app.name, self.name, spec.app.rate, spec.app.slo_ms, tuple(modules), spec.app.hop_ms,
+                    lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u, headroom=options.headroom)
+
+    def _least_slo(self, spec: Spec, configs: dict[str, list[Config]], u: float) -> float:
+        """Smallest SLO whose even share fits every module under this planner's rules."""
+        depth: dict[str, int] = {}
+        for m in spec.app.modules:
+            depth[m.name] = 1 + max((depth[p] for p in m.parents), default=0)
+        k = max(depth.values())
+        least = 0.0
+        for m in spec.app.modules:
+            rate = spec.app.module_rate(m.name)
+            if self.dispatch == ROUND_ROBIN:
+                need = min(max(2 * c.latency_ms, model.worst_latency_rr_ms(
+                    c.batch_size, c.latency_ms, rate, max(1, math.ceil(rate / (u * c.throughput) - model.RTOL))))
+                    for c in configs[m.name])
+            else:
+                need = min(c.worst_latency_ms for c in configs[m.name])
+            least = max(least, need)
+        return k * (least + spec.app.hop_ms)
+
+    def _module(self, spec: Spec, name: str, configs: list[Config], rate: float, u: float,
+                budget: float) -> ModulePlan | None:
+        mod = spec.app.module(name)
+        if self.several_configs:
+            front = module_frontier(configs, rate, u, budget)
+            if not front:
+                return None
+            mp = module_plan(spec, name, front[-1])
+            return ModulePlan(mp.name, mp.model, mp.rate, budget, mp.worst_latency_ms, mp.groups, BATCH_AWARE)
+        if self.dispatch == ROUND_ROBIN:
+            pick = single_config_rr(configs, rate, u, budget)
+            if pick is None:
+                return None
+            c, n = pick
+            w = model.worst_latency_rr_ms(c.batch_size, c.latency_ms, rate, n)
+            group = Group(c.hardware, c.batch_size, n, c.latency_ms, c.price_per_hour, w, c.exec_batch_size, rate)
+            return ModulePlan(name, mod.model, rate, budget, w, (group,), ROUND_ROBIN)
+        pick = single_config_ba(configs, rate, u, budget)
+        if pick is None:
+            return None
+        c, n = pick
+        group = Group(c.hardware, c.batch_size, n, c.latency_ms, c.price_per_hour, c.worst_latency_ms,
+                      c.exec_batch_size)
+        return ModulePlan(name, mod.model, rate, budget, c.worst_latency_ms, (group,), BATCH_AWARE)
+
+
+register(EvenSplitPlanner("naive", "the usual way: round-robin, one config per module, SLO split evenly",
+                          ROUND_ROBIN, False))
+register(EvenSplitPlanner("even-split-single", "batch-aware, one config per module, SLO split evenly",
+                          BATCH_AWARE, False))
+register(EvenSplitPlanner("even-split", "batch-aware, several configs per module, SLO split evenly",
+                          BATCH_AWARE, True))

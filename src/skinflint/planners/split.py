@@ -1,0 +1,168 @@
+"""Exact split of the end-to-end SLO into per-module budgets over any DAG.
+
+Each module offers a frontier of (budget, cost) points; choose one point per module so that
+every entry-to-exit path has sum(budget + hop) <= slo and the total cost is least.
+
+Series-parallel DAGs (chains, forks, joins, diamonds, several entries and exits hung off a
+virtual source and sink) are solved by composing Pareto frontiers: in series latencies add, in
+parallel the larger one counts; costs always add; dominated points are dropped. Any other DAG
+falls back to an integer program (HiGHS via scipy.optimize.milp) with one binary per point and
+a finish-time variable per module.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from skinflint.spec.types import App
+
+TOL = 1e-9
+
+
+@dataclass
+class _Front:
+    """A Pareto set of (latency, cost) with a way back to each module's chosen point."""
+
+    lat: np.ndarray
+    cost: np.ndarray
+    pick: Callable[[int], dict[str, int]]
+
+
+def _leaf(name: str, lat: np.ndarray, cost: np.ndarray) -> _Front:
+    return _Front(lat, cost, lambda i: {name: int(i)})
+
+
+def _identity() -> _Front:
+    return _Front(np.zeros(1), np.zeros(1), lambda i: {})
+
+
+def _combine(a: _Front, b: _Front, series: bool, cap: float) -> _Front:
+    lat = (a.lat[:, None] + b.lat[None, :]) if series else np.maximum(a.lat[:, None], b.lat[None, :])
+    cost = a.cost[:, None] + b.cost[None, :]
+    ia, ib = np.indices(lat.shape)
+    lat, cost, ia, ib = lat.ravel(), cost.ravel(), ia.ravel(), ib.ravel()
+    ok = lat <= cap + TOL * max(1.0, cap)
+    lat, cost, ia, ib = lat[ok], cost[ok], ia[ok], ib[ok]
+    order = np.lexsort((cost, lat))
+    lat, cost, ia, ib = lat[order], cost[order], ia[order], ib[order]
+    if lat.size:
+        prev = np.minimum.accumulate(cost)
+        keep = np.concatenate(([True], cost[1:] < prev[:-1] - TOL * np.maximum(1.0, prev[:-1])))
+        lat, cost, ia, ib = lat[keep], cost[keep], ia[keep], ib[keep]
+    pa, pb = a.pick, b.pick
+    return _Front(lat, cost, lambda i: pa(ia[i]) | pb(ib[i]))
+
+
+def _series_parallel(app: App, fronts: dict[str, _Front], cap: float) -> _Front | None:
+    """Reduce the two-terminal graph by series and parallel steps; None if it is not SP."""
+    edges: dict[int, tuple[str, str, _Front]] = {}
+    out_e: dict[str, set[int]] = defaultdict(set)
+    in_e: dict[str, set[int]] = defaultdict(set)
+
+    def add(u: str, v: str, f: _Front) -> None:
+        k = max(edges, default=-1) + 1
+        edges[k] = (u, v, f)
+        out_e[u].add(k)
+        in_e[v].add(k)
+
+    def remove(k: int) -> tuple[str, str, _Front]:
+        u, v, f = edges.pop(k)
+        out_e[u].discard(k)
+        in_e[v].discard(k)
+        return u, v, f
+
+    for m in app.modules:
+        add(f"{m.name}:in", f"{m.name}:out", fronts[m.name])
+        for p in m.parents:
+            add(f"{p}:out", f"{m.name}:in", _identity())
+        if not m.parents:
+            add("source", f"{m.name}:in", _identity())
+    for name in app.exits:
+        add(f"{name}:out", "sink", _identity())
+
+    changed = True
+    while changed and len(edges) > 1:
+        changed = False
+        for u in list(out_e):
+            by_v: dict[str, list[int]] = defaultdict(list)
+            for k in out_e[u]:
+                by_v[edges[k][1]].append(k)
+            for v, ks in by_v.items():
+                while len(ks) > 1:
+                    _, _, f1 = remove(ks.pop())
+                    _, _, f2 = remove(ks.pop())
+                    add(u, v, _combine(f1, f2, series=False, cap=cap))
+                    ks.append(max(edges))
+                    changed = True
+        for x in list(in_e):
+            if x in ("source", "sink") or len(in_e[x]) != 1 or len(out_e[x]) != 1:
+                continue
+            u, _, f1 = remove(next(iter(in_e[x])))
+            _, w, f2 = remove(next(iter(out_e[x])))
+            add(u, w, _combine(f1, f2, series=True, cap=cap))
+            changed = True
+    if len(edges) == 1:
+        u, v, f = next(iter(edges.values()))
+        if (u, v) == ("source", "sink"):
+            return f
+    return None
+
+
+def _milp(app: App, fronts: dict[str, _Front], slo: float) -> tuple[float, dict[str, int]] | None:
+    """min sum cost.x  s.t. one point per module, f_m >= f_p + lat_m.x_m, f_m <= slo at exits."""
+    names = [m.name for m in app.modules]
+    offset, n = {}, 0
+    for name in names:
+        offset[name], n = n, n + fronts[name].lat.size
+    fvar = {name: n + i for i, name in enumerate(names)}
+    nv = n + len(names)
+    c = np.zeros(nv)
+    rows, lo, hi = [], [], []
+    for name in names:
+        f = fronts[name]
+        c[offset[name]:offset[name] + f.lat.size] = f.cost
+        row = np.zeros(nv)
+        row[offset[name]:offset[name] + f.lat.size] = 1.0
+        rows.append(row), lo.append(1.0), hi.append(1.0)
+    for m in app.modules:
+        f = fronts[m.name]
+        for p in m.parents or (None,):
+            row = np.zeros(nv)
+            row[fvar[m.name]] = 1.0
+            row[offset[m.name]:offset[m.name] + f.lat.size] = -f.lat
+            if p is not None:
+                row[fvar[p]] = -1.0
+            rows.append(row), lo.append(0.0), hi.append(np.inf)
+    lb, ub = np.zeros(nv), np.ones(nv)
+    ub[n:] = np.inf
+    for name in app.exits:
+        ub[fvar[name]] = slo + TOL * max(1.0, slo)
+    integrality = np.zeros(nv)
+    integrality[:n] = 1
+    res = milp(c, constraints=LinearConstraint(np.array(rows), lo, hi), integrality=integrality,
+               bounds=Bounds(lb, ub), options={"mip_rel_gap": 0.0})
+    if res.x is None:
+        return None
+    x = res.x
+    pick = {name: int(np.argmax(x[offset[name]:offset[name] + fronts[name].lat.size])) for name in names}
+    return float(sum(fronts[k].cost[i] for k, i in pick.items())), pick
+
+
+def split_slo(app: App, frontiers: dict[str, tuple[np.ndarray, np.ndarray]], slo_ms: float,
+              hop_ms: float = 0.0) -> tuple[float, dict[str, int]] | None:
+    """Least total cost and the chosen frontier index per module, or None if nothing fits."""
+    if any(lat.size == 0 for lat, _ in frontiers.values()):
+        return None
+    fronts = {m: _leaf(m, lat + hop_ms, cost) for m, (lat, cost) in frontiers.items()}
+    sp = _series_parallel(app, fronts, slo_ms)
+    if sp is not None:
+        if sp.lat.size == 0:
+            return None
+        i = int(np.argmin(sp.cost))
+        return float(sp.cost[i]), sp.pick(i)
+    return _milp(app, fronts, slo_ms)

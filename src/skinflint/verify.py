@@ -1,0 +1,156 @@
+"""One `verify(plan, spec)` that every planner calls before returning and that the tests use.
+
+It recomputes MODEL.md from the spec alone — rates, effective times, prices, worst latencies,
+cycle rules, shared-worker rules, path budgets — and trusts nothing the plan says about itself.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from skinflint import model
+from skinflint.errors import PlanInvalidError
+from skinflint.model import leq
+from skinflint.plan import BATCH_AWARE, ROUND_ROBIN, ModulePlan, Plan
+from skinflint.spec.types import Spec
+
+
+def _close(a: float, b: float) -> bool:
+    return leq(a, b) and leq(b, a)
+
+
+def _effective(spec: Spec, model_name: str, hardware: str, batch: int, where: str, out: list[str]) -> float | None:
+    if hardware not in spec.hardware:
+        out.append(f"{where}: hardware {hardware!r} is not in the catalog")
+        return None
+    try:
+        return spec.profiles.get(model_name, hardware).effective(batch)
+    except (KeyError, ValueError):
+        out.append(f"{where}: {model_name} has no profile at batch {batch} on {hardware}")
+        return None
+
+
+def verify(plan: Plan, spec: Spec) -> list[str]:
+    """Every way `plan` breaks MODEL.md for `spec`; an empty list means the plan is valid."""
+    out: list[str] = []
+    app = spec.app
+    u = plan.utilization
+    if not (0 < u <= 1):
+        out.append(f"utilization {u} is outside (0, 1]")
+    if not _close(plan.slo_ms, app.slo_ms):
+        out.append(f"plan slo_ms {plan.slo_ms} differs from the app's {app.slo_ms}")
+    if not leq(app.rate, plan.rate):
+        out.append(f"plan rate {plan.rate} is below the app's rate {app.rate}")
+    if not _close(plan.hop_ms, app.hop_ms):
+        out.append(f"plan hop_ms {plan.hop_ms} differs from the app's {app.hop_ms}")
+    planned = {m.name: m for m in plan.modules}
+    if sorted(planned) != sorted(m.name for m in app.modules) or len(planned) != len(plan.modules):
+        out.append(f"plan modules {sorted(planned)} differ from the app's {sorted(m.name for m in app.modules)}")
+        return out
+
+    shared_by_module: dict[str, list[tuple[float, int, float]]] = defaultdict(list)  # module -> (T_s, b, d)
+    for k, sw in enumerate(plan.shared_workers):
+        where = f"shared_workers[{k}]"
+        if sw.hardware in spec.hardware and not _close(sw.price_per_hour, spec.price(sw.hardware)):
+            out.append(f"{where}: price {sw.price_per_hour} differs from the catalog's {spec.price(sw.hardware)}")
+        total = 0.0
+        names = [s.module for s in sw.slots]
+        if not sw.slots or len(set(names)) != len(names):
+            out.append(f"{where}: needs at least one slot and at most one slot per module")
+        for s in sw.slots:
+            if s.module not in planned:
+                out.append(f"{where}: slot for unknown module {s.module!r}")
+                continue
+            d = _effective(spec, app.module(s.module).model, sw.hardware, s.batch_size, where, out)
+            if d is None:
+                continue
+            total += d
+            shared_by_module[s.module].append((sw.cycle_ms, s.batch_size, d))
+        if not leq(total, sw.cycle_ms):  # rule 1: sum of slot times fits the shared cycle
+            out.append(f"{where}: slot times sum to {total:.4f} ms > cycle {sw.cycle_ms:.4f} ms")
+
+    for m in app.modules:
+        mp = planned[m.name]
+        out += _verify_module(mp, spec, plan.rate * m.rate_factor, u, shared_by_module.get(m.name, []))
+
+    path = model.longest_path_ms(app.modules, {m.name: planned[m.name].budget_ms for m in app.modules}, app.hop_ms)
+    if not leq(path, plan.slo_ms):
+        out.append(f"the longest path's budgets plus hops take {path:.4f} ms > slo_ms {plan.slo_ms}")
+    return out
+
+
+def _verify_module(mp: ModulePlan, spec: Spec, rate: float, u: float,
+                   shared: list[tuple[float, int, float]]) -> list[str]:
+    out: list[str] = []
+    where = f"module {mp.name!r}"
+    model_name = spec.app.module(mp.name).model
+    if mp.model != model_name:
+        out.append(f"{where}: model {mp.model!r} differs from the app's {model_name!r}")
+    if not _close(mp.rate, rate):
+        out.append(f"{where}: rate {mp.rate} differs from rate x rate_factor = {rate}")
+    if not mp.groups and not shared:
+        out.append(f"{where}: no workers serve it")
+        return out
+    worst = 0.0
+    total_batch = sum(g.workers * g.batch_size for g in mp.groups) + sum(b for _, b, _ in shared)
+    slowest = 0.0
+    rr_rate = 0.0
+    for i, g in enumerate(mp.groups):
+        gw = f"{where} group {i} ({g.workers} x {g.hardware} @ {g.batch_size})"
+        if g.workers < 1 or g.batch_size < 1:
+            out.append(f"{gw}: workers and batch_size must be positive")
+            continue
+        d = _effective(spec, model_name, g.hardware, g.batch_size, gw, out)
+        if d is None:
+            continue
+        if not _close(g.latency_ms, d):
+            out.append(f"{gw}: latency_ms {g.latency_ms} differs from the effective profiled time {d}")
+        if not _close(g.price_per_hour, spec.price(g.hardware)):
+            out.append(f"{gw}: price {g.price_per_hour} differs from the catalog's {spec.price(g.hardware)}")
+        if mp.dispatch == ROUND_ROBIN:
+            if g.rate is None or g.rate <= 0:
+                out.append(f"{gw}: round-robin groups need a positive rate share")
+                continue
+            rr_rate += g.rate
+            w = model.worst_latency_rr_ms(g.batch_size, d, g.rate, g.workers)
+            if not leq(g.rate / g.workers, u * model.throughput(g.batch_size, d)):
+                out.append(f"{gw}: each worker sees {g.rate / g.workers:.3f} req/s > u x throughput")
+        else:
+            w = model.worst_latency_ms(g.batch_size, d, rate)
+            slowest = max(slowest, d)
+        worst = max(worst, w)
+        if not leq(w, mp.budget_ms):
+            out.append(f"{gw}: worst latency {w:.4f} ms > budget {mp.budget_ms:.4f} ms")
+    if mp.dispatch == ROUND_ROBIN:
+        if shared:
+            out.append(f"{where}: round-robin modules cannot use shared workers")
+        if not _close(rr_rate, rate):
+            out.append(f"{where}: group rate shares sum to {rr_rate} != module rate {rate}")
+    elif mp.dispatch == BATCH_AWARE:
+        cycle = model.cycle_ms(total_batch, rate)
+        for t_s, b, d in shared:
+            slowest = max(slowest, d)
+            if not leq(t_s, cycle):  # rule 2: one slot per module cycle at least
+                out.append(f"{where}: shared cycle {t_s:.4f} ms > module cycle {cycle:.4f} ms")
+            w = model.shared_worst_latency_ms(b, d, rate, t_s)  # rule 3
+            worst = max(worst, w)
+            if not leq(w, mp.budget_ms):
+                out.append(f"{where}: shared slot worst latency {w:.4f} ms > budget {mp.budget_ms:.4f} ms")
+        if not leq(slowest, u * cycle):
+            out.append(f"{where}: slowest batch {slowest:.4f} ms > u x cycle = {u * cycle:.4f} ms "
+                       f"(sum n*b = {total_batch} too small for rate {rate})")
+    else:
+        out.append(f"{where}: unknown dispatch {mp.dispatch!r}")
+    if not leq(worst, mp.worst_latency_ms):
+        out.append(f"{where}: reported worst latency {mp.worst_latency_ms} < actual {worst}")
+    if not leq(mp.worst_latency_ms, mp.budget_ms):
+        out.append(f"{where}: worst latency {mp.worst_latency_ms} > budget {mp.budget_ms}")
+    return out
+
+
+def check(plan: Plan, spec: Spec) -> Plan:
+    """Return `plan` if it verifies, else raise PlanInvalidError listing every violation."""
+    problems = verify(plan, spec)
+    if problems:
+        raise PlanInvalidError(problems)
+    return plan
