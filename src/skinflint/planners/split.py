@@ -3,18 +3,26 @@
 Each module offers a frontier of (budget, cost) points; choose one point per module so that
 every entry-to-exit path has sum(budget + hop) <= slo and the total cost is least.
 
-Series-parallel DAGs (chains, forks, joins, diamonds, several entries and exits hung off a
-virtual source and sink) are solved by composing Pareto frontiers: in series latencies add, in
-parallel the larger one counts; costs always add; dominated points are dropped. Any other DAG
-falls back to an integer program (HiGHS via scipy.optimize.milp) with one binary per point and
-a finish-time variable per module.
+Three exact methods, fastest first:
+  1. series-parallel DAGs (chains, forks, joins, diamonds, several entries and exits hung off a
+     virtual source and sink): compose Pareto frontiers — in series latencies add, in parallel
+     the larger one counts, costs always add, dominated points are dropped;
+  2. any DAG: a dynamic program in topological order whose state is the finish times of the
+     modules that still have unplanned children (the "live" cut) plus the cost; a state that is
+     no earlier anywhere and no cheaper than another is dropped (the future depends only on the
+     live finish times, monotonically);
+  3. should that state space grow too large: an integer program (HiGHS via scipy.optimize.milp)
+     with one binary per frontier point and a finish-time variable per module.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -113,6 +121,20 @@ def _series_parallel(app: App, fronts: dict[str, _Front], cap: float) -> _Front 
     return None
 
 
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Send file descriptor 1 to /dev/null for the duration (C libraries write there directly)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _milp(app: App, fronts: dict[str, _Front], slo: float) -> tuple[float, dict[str, int]] | None:
     """min sum cost.x  s.t. one point per module, f_m >= f_p + lat_m.x_m, f_m <= slo at exits."""
     names = [m.name for m in app.modules]
@@ -144,13 +166,72 @@ def _milp(app: App, fronts: dict[str, _Front], slo: float) -> tuple[float, dict[
         ub[fvar[name]] = slo + TOL * max(1.0, slo)
     integrality = np.zeros(nv)
     integrality[:n] = 1
-    res = milp(c, constraints=LinearConstraint(np.array(rows), lo, hi), integrality=integrality,
-               bounds=Bounds(lb, ub), options={"mip_rel_gap": 0.0})
+    with _quiet_stdout():  # HiGHS can print solver notes straight to fd 1, which would corrupt JSON output
+        res = milp(c, constraints=LinearConstraint(np.array(rows), lo, hi), integrality=integrality,
+                   bounds=Bounds(lb, ub), options={"mip_rel_gap": 0.0})
     if res.x is None:
         return None
     x = res.x
     pick = {name: int(np.argmax(x[offset[name]:offset[name] + fronts[name].lat.size])) for name in names}
     return float(sum(fronts[k].cost[i] for k, i in pick.items())), pick
+
+
+def _dominated(finish: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Mask of states some other state dominates (no later finish anywhere, no higher cost)."""
+    order = np.lexsort((finish.sum(axis=1), cost))
+    f, c = finish[order], cost[order]
+    # j dominates i iff c_j <= c_i and f_j <= f_i everywhere; ties broken by sorted position.
+    le_f = np.all(f[:, None, :] <= f[None, :, :] + TOL * np.maximum(1.0, np.abs(f[None, :, :])), axis=2)
+    le_c = c[:, None] <= c[None, :] + TOL * np.maximum(1.0, np.abs(c[None, :]))
+    earlier = np.arange(c.size)[:, None] < np.arange(c.size)[None, :]
+    dom_sorted = np.any(le_f & le_c & earlier, axis=0)
+    out = np.empty_like(dom_sorted)
+    out[order] = dom_sorted
+    return out
+
+
+def _live_cut_dp(app: App, fronts: dict[str, _Front], slo: float,
+                 max_states: int = 600) -> tuple[float, dict[str, int]] | None | bool:
+    """Exact DP over the live cut; False if the state space outgrows `max_states`."""
+    names = [m.name for m in app.modules]
+    least = {n: float(fronts[n].lat.min()) for n in names}
+    suffix: dict[str, float] = {}
+    for m in reversed(app.modules):  # least latency still to come after m on any path
+        suffix[m.name] = max((suffix[k] + least[k] for k in app.children(m.name)), default=0.0)
+    remaining_children = {n: len(app.children(n)) for n in names}
+    live: list[str] = []
+    finish = np.zeros((1, 0))
+    cost = np.zeros(1)
+    picks = np.zeros((1, 0), dtype=np.int64)
+    cap = slo + TOL * max(1.0, slo)
+    for col, m in enumerate(app.modules):
+        f = fronts[m.name]
+        start = finish[:, [live.index(p) for p in m.parents]].max(axis=1) if m.parents else np.zeros(cost.size)
+        s_idx, k_idx = np.divmod(np.arange(cost.size * f.lat.size), f.lat.size)
+        new_f = start[s_idx] + f.lat[k_idx]
+        ok = new_f + suffix[m.name] <= cap
+        s_idx, k_idx, new_f = s_idx[ok], k_idx[ok], new_f[ok]
+        finish = np.column_stack([finish[s_idx], new_f])
+        cost = cost[s_idx] + f.cost[k_idx]
+        picks = np.column_stack([picks[s_idx], k_idx])
+        live.append(m.name)
+        for p in m.parents:
+            remaining_children[p] -= 1
+        keep_cols = [i for i, n in enumerate(live) if remaining_children[n] > 0]
+        live = [live[i] for i in keep_cols]
+        finish = finish[:, keep_cols]
+        if cost.size == 0:
+            return None
+        if finish.shape[1] and cost.size > 1:
+            if cost.size > max_states:
+                return False
+            keep = ~_dominated(finish, cost)
+            finish, cost, picks = finish[keep], cost[keep], picks[keep]
+        elif cost.size > 1:
+            best = int(np.argmin(cost))
+            finish, cost, picks = finish[[best]], cost[[best]], picks[[best]]
+    best = int(np.argmin(cost))
+    return float(cost[best]), {n: int(picks[best, i]) for i, n in enumerate(names)}
 
 
 def split_slo(app: App, frontiers: dict[str, tuple[np.ndarray, np.ndarray]], slo_ms: float,
@@ -165,4 +246,7 @@ def split_slo(app: App, frontiers: dict[str, tuple[np.ndarray, np.ndarray]], slo
             return None
         i = int(np.argmin(sp.cost))
         return float(sp.cost[i]), sp.pick(i)
+    result = _live_cut_dp(app, fronts, slo_ms)
+    if result is not False:
+        return result
     return _milp(app, fronts, slo_ms)

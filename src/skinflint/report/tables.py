@@ -43,7 +43,13 @@ def plan_summary(plan: Plan) -> str:
             f" | planned in {plan.planning_ms:.1f} ms")
 
 
+def make_console(stderr: bool = False) -> Console:
+    """A console that does not squeeze tables to 80 columns when output is piped."""
+    probe = Console(stderr=stderr)
+    return probe if probe.is_terminal else Console(stderr=stderr, width=160)
+
+
 def print_plan(plan: Plan, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or make_console()
     console.print(plan_table(plan))
     console.print(plan_summary(plan))

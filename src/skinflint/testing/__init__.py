@@ -1,0 +1,1 @@
+"""Random instances for property tests and benchmarks (no test framework imported here)."""
