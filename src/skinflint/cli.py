@@ -8,8 +8,8 @@ import importlib
 import sys
 import warnings
 
-import click
 import typer
+from typer.exceptions import Abort, Exit, TyperException
 
 from skinflint.errors import SkinflintError
 
@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 # Each module registers its commands on `app`; later issues add names here.
-COMMANDS = ("plan", "demo")
+COMMANDS = ("plan", "demo", "compare")
 
 
 def _load_commands() -> None:
@@ -49,12 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     except SkinflintError as e:
         print(f"skinflint: error: {' '.join(str(e).split())}", file=sys.stderr)
         return e.exit_code
-    except click.exceptions.Exit as e:
+    except Exit as e:
         return e.exit_code
-    except click.exceptions.Abort:
+    except Abort:
         print("skinflint: aborted", file=sys.stderr)
         return 130
-    except click.ClickException as e:
+    except TyperException as e:  # usage errors: unknown option, bad option value, missing argument
         print(f"skinflint: error: {' '.join(e.format_message().split())} (see skinflint --help)", file=sys.stderr)
         return 2
     return 0

@@ -55,6 +55,13 @@ def shared_worst_latency_ms(batch_size: int, latency_ms: float, rate: float, cyc
     return 1000.0 * (batch_size - 1) / rate + cycle_ms_ + latency_ms
 
 
+def shared_worst_latency_rr_ms(latency_ms: float, cycle_ms_: float) -> float:
+    """Round-robin share on a shared worker (Nexus's duty cycle): the worker collects its own
+    share and runs it once per cycle T_s, so a request waits at most T_s for its slot, then d:
+    W = T_s + d(h, b)  (docs/baselines.md)."""
+    return cycle_ms_ + latency_ms
+
+
 @dataclass(frozen=True)
 class Config:
     """A configuration c = (h, b) of one module: effective batch time, price and worst latency."""
