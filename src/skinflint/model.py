@@ -110,3 +110,20 @@ def longest_path_ms(app_modules: Iterable, latency_of: dict[str, float], hop_ms:
         start = max((finish[p] for p in m.parents), default=0.0)
         finish[m.name] = start + latency_of[m.name] + hop_ms
     return max(finish.values(), default=0.0)
+
+
+def path_through_ms(app_modules: Iterable, latency_of: dict[str, float], hop_ms: float) -> dict[str, float]:
+    """Per module, the longest entry-to-exit sum of (latency + hop) over paths through it
+    (DAG given in topological order); SLO minus it is the slack that module may still take."""
+    modules = list(app_modules)
+    before: dict[str, float] = {}
+    for m in modules:
+        before[m.name] = max((before[p] + latency_of[p] + hop_ms for p in m.parents), default=0.0)
+    children: dict[str, list[str]] = {m.name: [] for m in modules}
+    for m in modules:
+        for p in m.parents:
+            children[p].append(m.name)
+    after: dict[str, float] = {}
+    for m in reversed(modules):
+        after[m.name] = max((after[k] + latency_of[k] + hop_ms for k in children[m.name]), default=0.0)
+    return {m.name: before[m.name] + latency_of[m.name] + hop_ms + after[m.name] for m in modules}

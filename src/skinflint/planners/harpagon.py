@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from skinflint.model import RTOL, Config, cover_needed, leq, longest_path_ms
+from skinflint.model import RTOL, Config, cover_needed, leq, longest_path_ms, path_through_ms
 from skinflint.plan import BATCH_AWARE, Group, ModulePlan, Plan
 from skinflint.planners import register
 from skinflint.planners.base import PlanOptions, configs_by_module, planned_spec, require_feasible
@@ -89,66 +89,49 @@ def cost_curves(spec: Spec, configs: dict[str, list[Config]], utilization: float
     return out
 
 
-def path_through(app: App, budgets: dict[str, float]) -> dict[str, float]:
-    """Longest entry-to-exit path (budgets + hops) through each module."""
-    before: dict[str, float] = {}
-    for m in app.modules:
-        before[m.name] = max((before[p] + budgets[p] + app.hop_ms for p in m.parents), default=0.0)
-    after: dict[str, float] = {}
-    for m in reversed(app.modules):
-        after[m.name] = max((after[k] + budgets[k] + app.hop_ms for k in app.children(m.name)), default=0.0)
-    return {m.name: before[m.name] + budgets[m.name] + app.hop_ms + after[m.name] for m in app.modules}
+State = dict[str, tuple[ModuleChoice, float]]  # module -> (its schedule, its budget)
 
 
-def greedy_split(app: App, curves: dict[str, list[ModuleChoice]], index: dict[str, int]) -> dict[str, int]:
+def greedy_split(app: App, curves: dict[str, list[ModuleChoice]], state: State) -> State:
     """Hand out latency greedily: each step moves the one module whose cost falls most per ms of
-    added budget to that budget, among the moves that keep every path within the SLO."""
-    index = dict(index)
+    added budget to that candidate budget, among the moves that keep every path within the SLO."""
+    state = dict(state)
     while True:
-        budgets = {m: curves[m][i].budget_ms for m, i in index.items()}
-        through = path_through(app, budgets)
-        best: tuple[float, float, str, int] | None = None
-        for m, i in index.items():
+        through = path_through_ms(app.modules, {m: budget for m, (_, budget) in state.items()}, app.hop_ms)
+        best: tuple[float, float, str, ModuleChoice] | None = None
+        for m, (here, budget) in state.items():
             slack = app.slo_ms - through[m]
-            here = curves[m][i]
-            for j in range(i + 1, len(curves[m])):
-                delta = curves[m][j].budget_ms - here.budget_ms
+            for there in curves[m]:
+                delta = there.budget_ms - budget
+                if delta <= 0:
+                    continue
                 if not leq(delta, slack):
                     break
-                gain = here.cost_per_hour - curves[m][j].cost_per_hour
+                gain = here.cost_per_hour - there.cost_per_hour
                 if gain <= 1e-12 * max(1.0, here.cost_per_hour):
                     continue
-                key = (gain / delta, -delta, m, j)
-                if best is None or key[:2] > best[:2]:
-                    best = key
+                if best is None or (gain / delta, -delta) > best[:2]:
+                    best = (gain / delta, -delta, m, there)
         if best is None:
-            return index
-        index[best[2]] = best[3]
+            return state
+        state[best[2]] = (best[3], best[3].budget_ms)
 
 
-def reassign_latency(curves: dict[str, list[ModuleChoice]], index: dict[str, int]) -> dict[str, int]:
-    """Each module keeps only the budget its groups use (the largest W among them) when that
-    costs no more; the rest goes back to the pool for the other modules."""
-    out = dict(index)
-    for m, i in index.items():
-        here = curves[m][i]
-        for j in range(i):
-            tight = curves[m][j]
-            if leq(here.worst_latency_ms, tight.budget_ms) and leq(tight.cost_per_hour, here.cost_per_hour):
-                out[m] = j
-                break
-    return out
+def reassign_latency(state: State) -> State:
+    """The latency reassigner: each module keeps only the budget its groups use (their largest
+    W); the rest returns to the pool the greedy hands out."""
+    return {m: (choice, min(budget, choice.worst_latency_ms)) for m, (choice, budget) in state.items()}
 
 
-def split_budgets(app: App, curves: dict[str, list[ModuleChoice]]) -> dict[str, ModuleChoice]:
-    """Greedy split and latency reassigner, alternated until neither changes anything."""
-    index = {m: 0 for m in curves}
+def split_budgets(app: App, curves: dict[str, list[ModuleChoice]]) -> State:
+    """Start every module at its least budget; greedy split and latency reassigner, alternated
+    until neither changes anything."""
+    state = reassign_latency({m: (cs[0], cs[0].budget_ms) for m, cs in curves.items()})
     while True:
-        index = greedy_split(app, curves, index)
-        tightened = reassign_latency(curves, index)
-        if tightened == index:
-            return {m: curves[m][i] for m, i in index.items()}
-        index = tightened
+        moved = reassign_latency(greedy_split(app, curves, state))
+        if moved == state:
+            return state
+        state = moved
 
 
 class HarpagonPlanner:
@@ -166,8 +149,9 @@ class HarpagonPlanner:
         require_feasible(spec, configs)
         u = options.utilization
         app = spec.app
-        choices = split_budgets(app, cost_curves(spec, configs, u))
-        budgets = {m: ch.budget_ms for m, ch in choices.items()}
+        state = split_budgets(app, cost_curves(spec, configs, u))
+        choices = {m: choice for m, (choice, _) in state.items()}
+        budgets = {m: budget for m, (_, budget) in state.items()}
         assert leq(longest_path_ms(app.modules, budgets, app.hop_ms), app.slo_ms), "the greedy keeps every path"
         groups = {m: [(c, n) for c, n in ch.groups()] for m, ch in choices.items()}
         shared = []
@@ -193,5 +177,5 @@ class HarpagonPlanner:
 
 register(HarpagonPlanner())
 
-__all__ = ["HarpagonPlanner", "ModuleChoice", "cost_curves", "greedy_split", "reassign_latency",
+__all__ = ["HarpagonPlanner", "ModuleChoice", "State", "cost_curves", "greedy_split", "reassign_latency",
            "schedule_module", "split_budgets"]

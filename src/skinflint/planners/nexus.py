@@ -3,7 +3,8 @@
   dispatch     per-request weighted round-robin; each group's rate share is in Group.rate
   query split  the SLO split over the DAG on a grid of `segments` steps, least total fractional
                workers  sum_m r_m / theta_max(L_m)  with theta_max(L) = max{theta(b) : 2 d(b) <= L}
-               (the paper's query analysis; `ComplexQuery::DynamicProgramming`)
+               (the paper's query analysis; `ComplexQuery::DynamicProgramming`); what the
+               split leaves goes to the exits, as the DP's leaves take the rest of the budget
   per session  saturated batch B = largest b with 2 d(b) <= L           (`GetMaxBatch`)
                floor(r / theta(B)) saturated workers at B
                residual w = r - n theta(B) on one worker with the largest b <= B such that
@@ -24,14 +25,14 @@ import numpy as np
 
 from skinflint import model
 from skinflint.errors import InfeasibleError, SpecError
-from skinflint.model import RTOL, leq, longest_path_ms
+from skinflint.model import RTOL, leq, longest_path_ms, path_through_ms
 from skinflint.plan import ROUND_ROBIN, Group, ModulePlan, Plan, SharedSlot, SharedWorker
 from skinflint.planners import register
 from skinflint.planners.base import PlanOptions, configs_by_module, planned_spec
 from skinflint.planners.optimal import lower_bound
 from skinflint.planners.split import split_slo
 from skinflint.planners.squishy import Node, Residual, squishy_bin_packing
-from skinflint.spec.types import ProfileCurve, Spec
+from skinflint.spec.types import App, ProfileCurve, Spec
 
 SEGMENTS = 100  # SLO grid of the query analysis (the paper's time-budget steps)
 
@@ -66,7 +67,17 @@ def query_analysis(spec: Spec, curves: dict[str, ProfileCurve], price: float, ut
     if result is None:
         return None
     _, pick = result
-    return {name: float(fronts[name][0][i]) for name, i in pick.items()}
+    return give_slack_to_exits(app, {name: float(fronts[name][0][i]) for name, i in pick.items()})
+
+
+def give_slack_to_exits(app: App, budgets: dict[str, float]) -> dict[str, float]:
+    """The DP's leaves take whatever budget their parents leave: walking back from the exits,
+    each module's budget grows by the slack of the paths through it."""
+    budgets = dict(budgets)
+    for m in reversed(app.modules):
+        through = path_through_ms(app.modules, budgets, app.hop_ms)[m.name]
+        budgets[m.name] += max(0.0, app.slo_ms - through)
+    return budgets
 
 
 @dataclass(frozen=True)
@@ -125,13 +136,22 @@ def schedule_session(name: str, curve: ProfileCurve, price: float, rate: float, 
     res = residual_load(name, curve, residual_rate, budget_ms, big, utilization)
     if res is not None:
         return Session(saturated, res)
-    # The residual alone cannot keep up (Nexus's scheduler would report NOT_ENOUGH_BACKENDS):
-    # spread the whole rate evenly over n + 1 workers at the largest batch that still meets L.
-    for b in sorted((b for b in curve.batch_sizes if b <= big), reverse=True):
-        d = curve.effective(b)
-        if leq(rate / (n + 1), utilization * model.throughput(b, d)) and \
-                leq(model.worst_latency_rr_ms(b, d, rate, n + 1), budget_ms):
-            return Session((_group(curve, price, b, n + 1, rate),), None)
+    return spread(curve, price, rate, budget_ms, big, n + 1, utilization)
+
+
+def spread(curve: ProfileCurve, price: float, rate: float, budget_ms: float, largest: int, first: int,
+           utilization: float) -> Session | None:
+    """Where the residual cannot keep up alone (Nexus's scheduler would report NOT_ENOUGH_BACKENDS),
+    the whole rate spread evenly over the fewest workers (from `first` on) that carry it at some
+    batch b <= B within the budget, the largest such b."""
+    smallest = curve.batch_sizes[0]
+    most = first + math.ceil(rate / (utilization * model.throughput(smallest, curve.effective(smallest))))
+    for k in range(first, most + 1):
+        for b in sorted((b for b in curve.batch_sizes if b <= largest), reverse=True):
+            d = curve.effective(b)
+            if leq(rate / k, utilization * model.throughput(b, d)) and \
+                    leq(model.worst_latency_rr_ms(b, d, rate, k), budget_ms):
+                return Session((_group(curve, price, b, k, rate),), None)
     return None
 
 
