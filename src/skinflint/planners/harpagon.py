@@ -156,7 +156,7 @@ class HarpagonPlanner:
         groups = {m: [(c, n) for c, n in ch.groups()] for m, ch in choices.items()}
         shared = []
         if self.merge:
-            shared, budgets, groups = merge_residuals(spec, choices, budgets, groups)
+            shared, budgets, groups = merge_residuals(spec, choices, budgets, groups, configs, u)
         modules = tuple(self._module_plan(spec, m.name, budgets[m.name], groups[m.name], shared)
                         for m in app.modules)
         return Plan(app.name, self.name, app.rate, app.slo_ms, modules, app.hop_ms, tuple(shared),
