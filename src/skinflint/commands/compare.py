@@ -41,8 +41,9 @@ def compare_command(
     hardware: Optional[str] = typer.Option(None, "--hardware", help="Comma-separated hardware subset."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
-    """Plan APP.yaml with every planner: $/h, x the optimum, gap to the lower bound, planning time,
-    and the simulator's p99, worst latency and SLO attainment where it is available."""
+    """Every planner on APP.yaml side by side: $/h, x the optimum, x the bound, time, simulation.
+
+    The simulated p99, worst latency and SLO attainment show where skinflint.sim provides them."""
     if fmt not in ("table", "json"):
         raise SpecError("command line", "--format", f"unknown format {fmt!r}", "use table or json")
     names = parse_planners(planners)

@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from skinflint.model import RTOL, Config, cover_needed, leq, longest_path_ms, path_through_ms
-from skinflint.plan import BATCH_AWARE, Group, ModulePlan, Plan
+from skinflint.model import RTOL, Config, cover_needed, leq, longest_path_ms, path_through_ms, shared_worst_latency_ms
+from skinflint.plan import BATCH_AWARE, Group, ModulePlan, Plan, SharedWorker
 from skinflint.planners import register
 from skinflint.planners.base import PlanOptions, configs_by_module, planned_spec, require_feasible
 from skinflint.planners.merging import merge_residuals
@@ -43,10 +43,12 @@ class ModuleChoice:
 
     @property
     def cost_per_hour(self) -> float:
+        """Price of the main and residual workers."""
         return self.n_main * self.main.price_per_hour + self.n_residual * self.residual.price_per_hour
 
     @property
     def worst_latency_ms(self) -> float:
+        """Largest W among the configs that have workers: the budget the module really uses."""
         used = ([self.main] if self.n_main else []) + ([self.residual] if self.n_residual else [])
         return max(c.worst_latency_ms for c in used)
 
@@ -153,7 +155,7 @@ class HarpagonPlanner:
         choices = {m: choice for m, (choice, _) in state.items()}
         budgets = {m: budget for m, (_, budget) in state.items()}
         assert leq(longest_path_ms(app.modules, budgets, app.hop_ms), app.slo_ms), "the greedy keeps every path"
-        groups = {m: [(c, n) for c, n in ch.groups()] for m, ch in choices.items()}
+        groups = {m: ch.groups() for m, ch in choices.items()}
         shared = []
         if self.merge:
             shared, budgets, groups = merge_residuals(spec, choices, budgets, groups, configs, u)
@@ -163,9 +165,8 @@ class HarpagonPlanner:
                     lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u, headroom=options.headroom)
 
     @staticmethod
-    def _module_plan(spec: Spec, name: str, budget: float, groups: list[tuple[Config, int]], shared) -> ModulePlan:  # noqa: ANN001
-        from skinflint.model import shared_worst_latency_ms
-
+    def _module_plan(spec: Spec, name: str, budget: float, groups: list[tuple[Config, int]],
+                     shared: list[SharedWorker]) -> ModulePlan:
         rate = spec.app.module_rate(name)
         gs = tuple(Group(c.hardware, c.batch_size, n, c.latency_ms, c.price_per_hour, c.worst_latency_ms,
                          c.exec_batch_size) for c, n in groups if n)

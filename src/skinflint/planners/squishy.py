@@ -55,8 +55,8 @@ class Node:
 
 
 def residual_batch(curve: ProfileCurve, rate: float, duty_ms: float) -> int:
-    """Smallest profiled batch holding ceil(duty * w / 1000) requests (None-free: the caller
-    keeps it at most the residual's own batch)."""
+    """Smallest profiled batch holding ceil(duty * w / 1000) requests: one cycle's arrivals (never
+    above the residual's own batch, since its duty is at most 1000 b / w)."""
     need = duty_ms * rate / 1000.0
     need = max(1, math.ceil(need - RTOL * max(1.0, need)))
     i = bisect.bisect_left(curve.batch_sizes, need)
