@@ -55,6 +55,13 @@ def shared_worst_latency_ms(batch_size: int, latency_ms: float, rate: float, cyc
     return 1000.0 * (batch_size - 1) / rate + cycle_ms_ + latency_ms
 
 
+def shared_worst_latency_rr_ms(latency_ms: float, cycle_ms_: float) -> float:
+    """Round-robin share on a shared worker (Nexus's duty cycle): the worker collects its own
+    share and runs it once per cycle T_s, so a request waits at most T_s for its slot, then d:
+    W = T_s + d(h, b)  (docs/baselines.md)."""
+    return cycle_ms_ + latency_ms
+
+
 @dataclass(frozen=True)
 class Config:
     """A configuration c = (h, b) of one module: effective batch time, price and worst latency."""
@@ -103,3 +110,20 @@ def longest_path_ms(app_modules: Iterable, latency_of: dict[str, float], hop_ms:
         start = max((finish[p] for p in m.parents), default=0.0)
         finish[m.name] = start + latency_of[m.name] + hop_ms
     return max(finish.values(), default=0.0)
+
+
+def path_through_ms(app_modules: Iterable, latency_of: dict[str, float], hop_ms: float) -> dict[str, float]:
+    """Per module, the longest entry-to-exit sum of (latency + hop) over paths through it
+    (DAG given in topological order); SLO minus it is the slack that module may still take."""
+    modules = list(app_modules)
+    before: dict[str, float] = {}
+    for m in modules:
+        before[m.name] = max((before[p] + latency_of[p] + hop_ms for p in m.parents), default=0.0)
+    children: dict[str, list[str]] = {m.name: [] for m in modules}
+    for m in modules:
+        for p in m.parents:
+            children[p].append(m.name)
+    after: dict[str, float] = {}
+    for m in reversed(modules):
+        after[m.name] = max((after[k] + latency_of[k] + hop_ms for k in children[m.name]), default=0.0)
+    return {m.name: before[m.name] + latency_of[m.name] + hop_ms + after[m.name] for m in modules}

@@ -68,17 +68,21 @@ class ModulePlan:
 
 @dataclass(frozen=True)
 class SharedSlot:
-    """Module `module`'s batch of `batch_size` run once per shared cycle."""
+    """Module `module`'s batch of `batch_size` run once per shared cycle. On a round-robin module
+    the slot takes `rate` req/s of the module's stream (its round-robin share); otherwise None."""
 
     module: str
     batch_size: int
     latency_ms: float
     exec_batch_size: int | None = None
+    rate: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"module": self.module, "batch_size": self.batch_size, "latency_ms": self.latency_ms}
         if self.exec_batch_size is not None and self.exec_batch_size != self.batch_size:
             d["exec_batch_size"] = self.exec_batch_size
+        if self.rate is not None:
+            d["rate"] = self.rate
         return d
 
 
@@ -169,7 +173,7 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
     shared = tuple(
         SharedWorker(s["hardware"], float(s["cycle_ms"]), float(s["price_per_hour"]),
                      tuple(SharedSlot(x["module"], int(x["batch_size"]), float(x["latency_ms"]),
-                                      x.get("exec_batch_size")) for x in s["slots"]))
+                                      x.get("exec_batch_size"), x.get("rate")) for x in s["slots"]))
         for s in d.get("shared_workers", []))
     return Plan(d["app"], d["planner"], float(d["rate"]), float(d["slo_ms"]), modules, float(d.get("hop_ms", 0.0)),
                 shared, float(d.get("lower_bound_per_hour", 0.0)), float(d.get("planning_ms", 0.0)),

@@ -48,7 +48,7 @@ def verify(plan: Plan, spec: Spec) -> list[str]:
         out.append(f"plan modules {sorted(planned)} differ from the app's {sorted(m.name for m in app.modules)}")
         return out
 
-    shared_by_module: dict[str, list[tuple[float, int, float]]] = defaultdict(list)  # module -> (T_s, b, d)
+    shared_by_module: dict[str, list[tuple[float, int, float, float | None]]] = defaultdict(list)  # (T_s, b, d, rate)
     for k, sw in enumerate(plan.shared_workers):
         where = f"shared_workers[{k}]"
         if sw.hardware in spec.hardware and not _close(sw.price_per_hour, spec.price(sw.hardware)):
@@ -65,9 +65,12 @@ def verify(plan: Plan, spec: Spec) -> list[str]:
             if d is None:
                 continue
             total += d
-            shared_by_module[s.module].append((sw.cycle_ms, s.batch_size, d))
-        if not leq(total, sw.cycle_ms):  # rule 1: sum of slot times fits the shared cycle
-            out.append(f"{where}: slot times sum to {total:.4f} ms > cycle {sw.cycle_ms:.4f} ms")
+            shared_by_module[s.module].append((sw.cycle_ms, s.batch_size, d, s.rate))
+        # rule 1: slot times fit the shared cycle; a worker holding round-robin shares (Nexus's
+        # duty cycle) keeps the utilization cap as its occupancy, sum d <= u T_s
+        limit = sw.cycle_ms * (u if any(s.rate is not None for s in sw.slots) else 1.0)
+        if not leq(total, limit):
+            out.append(f"{where}: slot times sum to {total:.4f} ms > {limit:.4f} ms (cycle {sw.cycle_ms:.4f} ms)")
 
     for m in app.modules:
         mp = planned[m.name]
@@ -80,7 +83,7 @@ def verify(plan: Plan, spec: Spec) -> list[str]:
 
 
 def _verify_module(mp: ModulePlan, spec: Spec, rate: float, u: float,
-                   shared: list[tuple[float, int, float]]) -> list[str]:
+                   shared: list[tuple[float, int, float, float | None]]) -> list[str]:
     out: list[str] = []
     where = f"module {mp.name!r}"
     model_name = spec.app.module(mp.name).model
@@ -92,7 +95,7 @@ def _verify_module(mp: ModulePlan, spec: Spec, rate: float, u: float,
         out.append(f"{where}: no workers serve it")
         return out
     worst = 0.0
-    total_batch = sum(g.workers * g.batch_size for g in mp.groups) + sum(b for _, b, _ in shared)
+    total_batch = sum(g.workers * g.batch_size for g in mp.groups) + sum(s[1] for s in shared)
     slowest = 0.0
     rr_rate = 0.0
     for i, g in enumerate(mp.groups):
@@ -122,13 +125,24 @@ def _verify_module(mp: ModulePlan, spec: Spec, rate: float, u: float,
         if not leq(w, mp.budget_ms):
             out.append(f"{gw}: worst latency {w:.4f} ms > budget {mp.budget_ms:.4f} ms")
     if mp.dispatch == ROUND_ROBIN:
-        if shared:
-            out.append(f"{where}: round-robin modules cannot use shared workers")
+        for t_s, b, d, share in shared:  # a round-robin share on a shared worker (docs/baselines.md)
+            if share is None or share <= 0:
+                out.append(f"{where}: a round-robin module's shared slot needs a positive rate share")
+                continue
+            rr_rate += share
+            if not leq(share * t_s / 1000.0, b):  # one batch holds every arrival of a cycle
+                out.append(f"{where}: shared slot gets {share * t_s / 1000.0:.3f} requests per cycle > batch {b}")
+            w = model.shared_worst_latency_rr_ms(d, t_s)
+            worst = max(worst, w)
+            if not leq(w, mp.budget_ms):
+                out.append(f"{where}: shared slot worst latency {w:.4f} ms > budget {mp.budget_ms:.4f} ms")
         if not _close(rr_rate, rate):
             out.append(f"{where}: group rate shares sum to {rr_rate} != module rate {rate}")
     elif mp.dispatch == BATCH_AWARE:
         cycle = model.cycle_ms(total_batch, rate)
-        for t_s, b, d in shared:
+        for t_s, b, d, share in shared:
+            if share is not None:
+                out.append(f"{where}: a batch-aware module's shared slot takes no rate share")
             slowest = max(slowest, d)
             if not leq(t_s, cycle):  # rule 2: one slot per module cycle at least
                 out.append(f"{where}: shared cycle {t_s:.4f} ms > module cycle {cycle:.4f} ms")

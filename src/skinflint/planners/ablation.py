@@ -1,8 +1,8 @@
 """The usual way, and the levers one at a time (for the demo and side-by-side comparisons).
 
-  naive               per-request round-robin, one config per module (cheapest per request
-                      under the 2·d rule, checked exactly with W_rr), SLO split evenly along the
-                      longest path
+  naive               per-request round-robin, one config per module (cheapest per request,
+                      price / θ, under the 2·d rule, checked exactly with W_rr), SLO split evenly
+                      along the longest path
   even-split-single   batch-aware dispatch, still one config per module, even split     (lever 1)
   even-split          batch-aware dispatch, several configs per module, even split      (levers 1+2)
   optimal             all three levers (optimal.py)
@@ -46,7 +46,8 @@ def single_config_ba(configs: list[Config], rate: float, u: float, budget: float
 
 
 def single_config_rr(configs: list[Config], rate: float, u: float, budget: float) -> tuple[Config, int] | None:
-    """Cheapest single config under round-robin: 2·d <= L, n = ceil(r / (u θ)), and W_rr <= L."""
+    """The usual pick under round-robin: among configs with 2·d <= L (and W_rr <= L with
+    n = ceil(r / (u θ)) workers), the cheapest per request, price / θ; ties go to the cheaper total."""
     best = None
     for c in configs:
         if not leq(2 * c.latency_ms, budget):
@@ -54,9 +55,10 @@ def single_config_rr(configs: list[Config], rate: float, u: float, budget: float
         n = max(1, math.ceil(rate / (u * c.throughput) - model.RTOL))
         if not leq(model.worst_latency_rr_ms(c.batch_size, c.latency_ms, rate, n), budget):
             continue
-        if best is None or n * c.price_per_hour < best[1] * best[0].price_per_hour - 1e-12:
-            best = (c, n)
-    return best
+        key = (c.cost_per_request, n * c.price_per_hour)
+        if best is None or key < best[0]:
+            best = (key, c, n)
+    return None if best is None else best[1:]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,204 @@
+"""Baselines side by side on public profiles: cost ratio to `optimal`, optimum reached, planning time.
+
+Applications built from bench/data (NVIDIA DeepLearningExamples TF1 NGC 20.06 tables, AWS prices,
+each row with its source): single models, chains of 2 and 3, a fork and a diamond, on T4 alone and
+on T4 + V100-16GB + A100-40GB, at 10 to 5,000 req/s, with SLOs from 1.2x to 5x the smallest SLO
+any plan can meet. Every plan is verified (plan_spec). Prints, per planner, the geometric-mean
+cost ratio to `optimal`, the share of workloads where it reaches the optimum, how often it finds
+no plan, planning time p50/p99, and the workloads where `optimal` is costlier than it (named);
+writes a CSV and two plots.
+
+    .venv/bin/python bench/baselines_suite.py [--out bench/results] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from skinflint.planners import PlanOptions
+from skinflint.planners.base import configs_by_module, smallest_feasible_slo
+from skinflint.report.compare import compare_rows
+from skinflint.spec.hardware import load_hardware
+from skinflint.spec.profiles import load_profiles
+from skinflint.spec.types import App, Module, Spec
+
+DATA = Path(__file__).resolve().parent / "data"
+PLANNERS = ("harpagon", "nexus", "naive", "even-split", "even-split-single")
+RESNET, RESNEXT = "resnet50_v1.5|tf1-ngc20.06|AMP", "resnext101_32x4d|tf1-ngc20.06|AMP"
+SE_RESNEXT, SSD = "se_resnext101_32x4d|tf1-ngc20.06|AMP", "ssd320_v1.2_resnet50_fpn|tf1-ngc20.06|FP16"
+CROPS = 2.5  # objects per frame the detector hands to the classifiers (as in the traffic example)
+APPS = {
+    "single-resnet50": [("classify", RESNET, (), 1.0)],
+    "single-ssd": [("detect", SSD, (), 1.0)],
+    "chain2": [("detect", SSD, (), 1.0), ("classify", RESNET, ("detect",), CROPS)],
+    "chain3": [("detect", SSD, (), 1.0), ("classify", RESNEXT, ("detect",), CROPS),
+               ("refine", SE_RESNEXT, ("classify",), CROPS)],
+    "fork": [("detect", SSD, (), 1.0), ("type", RESNET, ("detect",), CROPS), ("make", RESNEXT, ("detect",), CROPS)],
+    "diamond": [("detect", SSD, (), 1.0), ("type", RESNET, ("detect",), CROPS),
+                ("make", RESNEXT, ("detect",), CROPS), ("fuse", SE_RESNEXT, ("type", "make"), CROPS)],
+}
+HARDWARE_SETS = {"T4": ("T4",), "3 types": ("T4", "V100-16GB", "A100-40GB")}
+RATES = (10.0, 50.0, 200.0, 1000.0, 5000.0)
+SLO_FACTORS = (1.2, 1.5, 2.0, 3.0, 5.0)
+HOP_MS = 1.0
+EXACT = 1e-9
+
+
+@dataclass(frozen=True)
+class Result:
+    """One planner on one workload."""
+
+    app: str
+    hardware: str
+    rate: float
+    slo_factor: float
+    slo_ms: float
+    planner: str
+    cost: float | None       # $/h, None = no plan
+    ratio: float | None      # cost / optimal cost
+    gap: float | None        # cost / fluid lower bound
+    planning_ms: float | None
+    shared_workers: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.app}/{self.hardware}/{self.rate:g}req/s/{self.slo_factor:g}x"
+
+
+def workload_spec(app: str, hardware: tuple[str, ...], rate: float, factor: float, catalog, profiles) -> Spec:  # noqa: ANN001
+    """The app on a hardware subset at `rate`, its SLO `factor` x the smallest one a plan can meet."""
+    modules = tuple(Module(name, model, parents, factor_) for name, model, parents, factor_ in APPS[app])
+    spec = Spec(App(app, rate, 1.0, modules, HOP_MS), {h: catalog[h] for h in hardware}, profiles)
+    least = smallest_feasible_slo(spec, configs_by_module(spec))
+    return replace(spec, app=replace(spec.app, slo_ms=round(factor * least, 3)))
+
+
+def run_suite(quick: bool = False) -> list[Result]:
+    """Every planner on every workload (a few with --quick)."""
+    catalog = load_hardware(DATA / "hardware.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the padded-batch notes of the loader
+        profiles = load_profiles([DATA / "profiles.csv"])
+    apps = list(APPS)[::2] if quick else list(APPS)
+    rates = RATES[::2] if quick else RATES
+    factors = SLO_FACTORS[::2] if quick else SLO_FACTORS
+    out = []
+    for app in apps:
+        for hw_name, hw in HARDWARE_SETS.items():
+            for rate in rates:
+                for factor in factors:
+                    spec = workload_spec(app, hw, rate, factor, catalog, profiles)
+                    for row in compare_rows(spec, PLANNERS, PlanOptions(), simulate=False):
+                        p = row.plan
+                        out.append(Result(app, hw_name, rate, factor, spec.app.slo_ms, row.planner,
+                                          p.cost_per_hour if p else None, row.ratio_to_optimal,
+                                          p.gap if p else None, p.planning_ms if p else None,
+                                          len(p.shared_workers) if p else 0))
+    return out
+
+
+def geomean(values: list[float]) -> float:
+    return float(np.exp(np.mean(np.log(values)))) if values else math.nan
+
+
+def summary(results: list[Result]) -> tuple[list[str], list[str]]:
+    """Markdown table lines per planner, and the named workloads where a baseline beats `optimal`."""
+    n_workloads = len({r.name for r in results})
+    lines = [f"{n_workloads} workloads",
+             "| planner | geomean × optimal | reaches optimum | below optimal | no plan | plan ms p50 | plan ms p99 |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    beaten = []
+    for planner in ("optimal",) + PLANNERS:
+        rs = [r for r in results if r.planner == planner]
+        ok = [r for r in rs if r.cost is not None]
+        ratios = [r.ratio for r in ok]
+        times = [r.planning_ms for r in ok]
+        reach = sum(1 for x in ratios if x <= 1 + EXACT)
+        below = [r for r in ok if r.ratio < 1 - EXACT]
+        beaten += [f"{r.planner} on {r.name}: {r.cost:.3f} vs {r.cost / r.ratio:.3f} $/h (× {r.ratio:.3f}, "
+                   f"{r.shared_workers} shared worker(s))" for r in below]
+        lines.append(f"| {planner} | {geomean(ratios):.3f} | {reach / len(rs):.0%} | {len(below)} | "
+                     f"{len(rs) - len(ok)} | {np.percentile(times, 50):.2f} | {np.percentile(times, 99):.2f} |")
+    lines += ["", "| planner | " + " | ".join(f"× optimal on {h} (no plan)" for h in HARDWARE_SETS) + " |",
+              "|---|" + "---:|" * len(HARDWARE_SETS)]
+    for planner in PLANNERS:
+        cells = []
+        for h in HARDWARE_SETS:
+            rs = [r for r in results if r.planner == planner and r.hardware == h]
+            ratios = [r.ratio for r in rs if r.ratio is not None]
+            cells.append(f"{geomean(ratios):.3f} ({len(rs) - len(ratios)})")
+        lines.append(f"| {planner} | " + " | ".join(cells) + " |")
+    return lines, beaten
+
+
+def write_csv(results: list[Result], path: Path) -> None:
+    fields = ["app", "hardware", "rate", "slo_factor", "slo_ms", "planner", "cost", "ratio", "gap",
+              "planning_ms", "shared_workers"]
+    with path.open("w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(fields)
+        for r in results:
+            w.writerow(["" if (v := getattr(r, k)) is None else round(v, 6) if isinstance(v, float) else v
+                        for k in fields])
+
+
+def plot(results: list[Result], out: Path) -> list[Path]:
+    """Geometric-mean cost ratio to `optimal` against SLO tightness and against rate, per planner."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for key, label, fname, logx in (("slo_factor", "SLO / smallest feasible SLO", "baselines_vs_slo.png", False),
+                                    ("rate", "rate (req/s)", "baselines_vs_rate.png", True)):
+        fig, ax = plt.subplots(figsize=(6.4, 4.0))
+        for planner in PLANNERS:
+            xs = sorted({getattr(r, key) for r in results})
+            ys = [geomean([r.ratio for r in results if r.planner == planner and getattr(r, key) == x
+                           and r.ratio is not None]) for x in xs]
+            ax.plot(xs, ys, marker="o", label=planner)
+        ax.axhline(1.0, color="black", linewidth=0.8)
+        ax.set_xlabel(label)
+        ax.set_ylabel("cost / optimal (geometric mean, plans found)")
+        if logx:
+            ax.set_xscale("log")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        path = out / fname
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--quick", action="store_true", help="a small subset (smoke run)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = run_suite(args.quick)
+    lines, beaten = summary(results)
+    print("\n".join(lines))
+    print(f"\nworkloads where optimal is costlier than a baseline: {len(beaten)}")
+    for b in beaten:
+        print(f"  {b}")
+    write_csv(results, args.out / "baselines.csv")
+    for p in plot(results, args.out):
+        print(f"wrote {p}")
+    print(f"wrote {args.out / 'baselines.csv'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""`skinflint compare APP.yaml`: every planner on the same app, side by side."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from skinflint.cli import app
+from skinflint.commands.plan import parse_hardware
+from skinflint.errors import SpecError
+from skinflint.planners import PlanOptions, available
+from skinflint.report.compare import compare_rows, compare_table
+from skinflint.report.tables import plan_summary
+from skinflint.spec.loader import load_spec
+
+
+def parse_planners(value: Optional[str]) -> Optional[list[str]]:
+    """`--planners nexus,harpagon` as a list checked against the registry (None = all of them)."""
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",")]
+    known = available()
+    unknown = [n for n in names if n not in known]
+    if not all(names) or unknown:
+        raise SpecError("command line", "--planners", f"unknown planner(s) {', '.join(map(repr, unknown or ['']))}",
+                        f"choose from: {', '.join(known)}")
+    return names
+
+
+@app.command("compare")
+def compare_command(
+    app_file: Path = typer.Argument(..., help="Application YAML (FORMATS.md)."),
+    planners: Optional[str] = typer.Option(None, "--planners", help="Comma-separated planners (default: all)."),
+    rate: Optional[float] = typer.Option(None, "--rate", help="Override the app's rate (req/s)."),
+    slo_ms: Optional[float] = typer.Option(None, "--slo-ms", help="Override the app's SLO (ms)."),
+    utilization: float = typer.Option(1.0, "--utilization", help="Utilization cap u in (0, 1]."),
+    headroom: float = typer.Option(0.0, "--headroom", help="Plan for rate x (1 + headroom)."),
+    hardware: Optional[str] = typer.Option(None, "--hardware", help="Comma-separated hardware subset."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """Every planner on APP.yaml side by side: $/h, x the optimum, x the bound, time, simulation.
+
+    The simulated p99, worst latency and SLO attainment show where skinflint.sim provides them."""
+    if fmt not in ("table", "json"):
+        raise SpecError("command line", "--format", f"unknown format {fmt!r}", "use table or json")
+    names = parse_planners(planners)
+    spec = load_spec(app_file, rate=rate, slo_ms=slo_ms, hardware=parse_hardware(hardware))
+    rows = compare_rows(spec, names, PlanOptions(utilization=utilization, headroom=headroom))
+    if fmt == "json":
+        print(json.dumps({"app": spec.app.name, "rate": spec.app.rate, "slo_ms": spec.app.slo_ms,
+                          "utilization": utilization, "headroom": headroom,
+                          "rows": [r.to_dict() for r in rows]}, indent=2))
+        return
+    from rich.console import Console
+
+    console = Console()
+    console.print(compare_table(rows, f"{spec.app.name}: {spec.app.rate:g} req/s, SLO {spec.app.slo_ms:g} ms"))
+    console.print(plan_summary(rows[0].plan).replace("total", f"{rows[0].planner}: total", 1))

@@ -1,0 +1,136 @@
+"""Planners side by side on one spec: cost, ratio to the optimum, gap to the bound, time, simulation.
+
+`compare_rows` runs each planner through `plan_spec` (so every plan is verified) and returns one
+row per planner; `compare_table` and `CompareRow.to_dict` render them. The simulated columns
+come from `simulate_plan`, which calls `skinflint.sim.simulate` when the simulator provides one
+and leaves the columns empty ('—') otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from rich.table import Table
+
+from skinflint.api import plan_spec
+from skinflint.errors import InfeasibleError, PlanInvalidError, SkinflintError
+from skinflint.plan import Plan
+from skinflint.planners import PlanOptions, available
+from skinflint.spec.types import Spec
+
+REFERENCE = "optimal"
+DASH = "—"
+
+
+@dataclass(frozen=True)
+class SimSummary:
+    """What the simulator measured for a plan: p99 and worst end-to-end latency (ms), and the
+    share of requests within the SLO."""
+
+    p99_ms: float
+    worst_ms: float
+    slo_attainment: float
+
+
+def simulate_plan(plan: Plan, spec: Spec) -> SimSummary | None:
+    """Simulate `plan` with `skinflint.sim.simulate(plan, spec)` if the simulator offers it; None
+    otherwise. The result may be an object or a mapping with p99_ms, worst_ms, slo_attainment."""
+    try:
+        from skinflint import sim
+    except ImportError:
+        return None
+    simulate = getattr(sim, "simulate", None)
+    if simulate is None:
+        return None
+    result = simulate(plan, spec)
+
+    def field(name: str) -> float:
+        return float(result[name] if isinstance(result, dict) else getattr(result, name))
+
+    return SimSummary(field("p99_ms"), field("worst_ms"), field("slo_attainment"))
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    """One planner's outcome: its plan (None when it found none) and what is measured against it."""
+
+    planner: str
+    plan: Plan | None
+    message: str = ""
+    ratio_to_optimal: float | None = None
+    sim: SimSummary | None = None
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.plan is not None else "infeasible"
+
+    def to_dict(self) -> dict[str, Any]:
+        p, s = self.plan, self.sim
+        return {"planner": self.planner, "status": self.status, "message": self.message or None,
+                "cost_per_hour": p.cost_per_hour if p else None,
+                "ratio_to_optimal": self.ratio_to_optimal,
+                "lower_bound_per_hour": p.lower_bound_per_hour if p else None,
+                "gap_to_lower_bound": p.gap if p else None,
+                "planning_ms": p.planning_ms if p else None,
+                "workers": (sum(m.workers for m in p.modules) + len(p.shared_workers)) if p else None,
+                "sim_p99_ms": s.p99_ms if s else None, "sim_worst_ms": s.worst_ms if s else None,
+                "slo_attainment": s.slo_attainment if s else None}
+
+
+def planner_names(requested: Iterable[str] | None = None) -> list[str]:
+    """The reference planner first, then the requested ones (default: every registered planner)."""
+    names = list(requested) if requested is not None else list(available())
+    return [REFERENCE] + [n for n in dict.fromkeys(names) if n != REFERENCE]
+
+
+def compare_rows(spec: Spec, planners: Iterable[str] | None = None, options: PlanOptions | None = None,
+                 simulate: bool = True) -> list[CompareRow]:
+    """Run the reference and each planner on `spec`. Raises InfeasibleError when even the
+    reference finds no plan; a baseline that finds none gets a row saying why."""
+    options = options or PlanOptions()
+    rows: list[CompareRow] = []
+    reference: float | None = None
+    for name in planner_names(planners):
+        try:
+            plan = plan_spec(spec, planner=name, options=options)
+        except PlanInvalidError:
+            raise  # a planner that breaks the model is a bug, never a row
+        except InfeasibleError as e:
+            if name == REFERENCE:
+                raise
+            rows.append(CompareRow(name, None, f"no plan: needs slo_ms >= {e.min_slo_ms:.1f}"))
+            continue
+        except SkinflintError as e:
+            if name == REFERENCE:
+                raise
+            rows.append(CompareRow(name, None, f"no plan: {e}"))
+            continue
+        if name == REFERENCE:
+            reference = plan.cost_per_hour
+        ratio = plan.cost_per_hour / reference if reference else None
+        rows.append(CompareRow(name, plan, "", ratio, simulate_plan(plan, spec) if simulate else None))
+    return rows
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return DASH if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
+
+
+def compare_table(rows: list[CompareRow], title: str = "") -> Table:
+    """planner | $/h | x optimum | x bound | planning ms | sim p99 ms | sim worst ms | SLO attainment
+    ('—' where a planner found no plan or no simulator is available)."""
+    t = Table(title=title or None, title_justify="left")
+    t.add_column("planner", no_wrap=True)
+    for col in ("$/h", "× opt", "× bound", "plan ms", "sim p99 ms", "sim worst ms", "in SLO"):
+        t.add_column(col, justify="right")
+    for r in rows:
+        if r.plan is None:
+            t.add_row(r.planner, r.message, DASH, DASH, DASH, DASH, DASH, DASH)
+            continue
+        s = r.sim
+        t.add_row(r.planner, f"{r.plan.cost_per_hour:.3f}", _num(r.ratio_to_optimal, ".3f"), _num(r.plan.gap, ".3f"),
+                  f"{r.plan.planning_ms:.1f}", _num(s.p99_ms if s else None, ".1f"),
+                  _num(s.worst_ms if s else None, ".1f"), _num(s.slo_attainment if s else None, ".2%"))
+    return t
