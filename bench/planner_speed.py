@@ -16,6 +16,7 @@ import numpy as np
 
 from skinflint.api import plan_spec
 from skinflint.errors import InfeasibleError
+from skinflint.planners import PlanOptions
 from skinflint.planners.base import configs_by_module, smallest_feasible_slo
 from skinflint.testing.instances import random_spec
 
@@ -27,11 +28,12 @@ def main() -> None:
     ap.add_argument("--instances", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--planner", default="optimal")
+    ap.add_argument("--no-sharing", action="store_true", help="dedicated workers only (the exact core)")
     ap.add_argument("--shape", choices=("random", "chain"), default="random",
                     help="random DAGs (parents drawn with p=0.4; many not series-parallel) or chains")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
-    print(f"planner={args.planner}  shape={args.shape}  4 hardware x 8 batch sizes  {args.instances} instances per size")
+    print(f"planner={args.planner}  sharing={not args.no_sharing}  shape={args.shape}  4 hardware x 8 batch sizes  {args.instances} instances per size")
     warm = random_spec(rng, 2, 2, BATCHES, rate=100.0, slo_ms=1e4)  # imports and caches, not timed
     plan_spec(warm, planner=args.planner)
     print(f"{'modules':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'solved':>7}")
@@ -47,7 +49,7 @@ def main() -> None:
             spec = replace(spec, app=replace(spec.app, slo_ms=least * float(rng.uniform(1.2, 5.0))))
             t0 = time.perf_counter()
             try:
-                plan_spec(spec, planner=args.planner)
+                plan_spec(spec, planner=args.planner, options=PlanOptions(sharing=not args.no_sharing))
             except InfeasibleError:
                 continue
             times.append((time.perf_counter() - t0) * 1000)

@@ -14,11 +14,12 @@ from skinflint.spec.types import Spec
 @dataclass(frozen=True)
 class PlanOptions:
     """Planner options: utilization cap u in (0, 1], headroom >= 0 (plan for rate x (1 + h)),
-    and an optional hardware subset."""
+    an optional hardware subset, and whether residuals may share workers (node merging)."""
 
     utilization: float = 1.0
     headroom: float = 0.0
     hardware: tuple[str, ...] | None = None
+    sharing: bool = True
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.utilization) and 0 < self.utilization <= 1):

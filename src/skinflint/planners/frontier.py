@@ -17,70 +17,138 @@ from itertools import groupby
 
 import numpy as np
 
-from skinflint.model import Config, cover_needed, leq
+from skinflint.model import RTOL, Config, cover_needed, leq, shared_worst_latency_ms
 from skinflint.planners.cover import min_cover, min_cover_cost
 
 
 @dataclass(frozen=True)
+class Slot:
+    """A module's slot on a shared worker (MODEL.md, "Shared workers"): one batch of
+    `config.batch_size` per shared cycle of `cycle_ms`, on the worker's hardware."""
+
+    config: Config
+    cycle_ms: float
+
+    def worst_latency_ms(self, rate: float) -> float:
+        """W = 1000 (b - 1) / r + T_s + d (rule 3)."""
+        return shared_worst_latency_ms(self.config.batch_size, self.config.latency_ms, rate, self.cycle_ms)
+
+
+@dataclass(frozen=True)
 class FrontierPoint:
-    """Least cost `cost_per_hour` at budget `budget_ms`, reached with these items and cover need."""
+    """Least cost `cost_per_hour` at budget `budget_ms`, reached with these items and cover need
+    (and, for a module with a shared slot, that slot; its worker's price is not in the cost)."""
 
     budget_ms: float
     cost_per_hour: float
     items: tuple[Config, ...] = ()
     need: int = 0
+    slot: Slot | None = None
 
     def groups(self) -> list[tuple[Config, int]]:
-        """The (config, workers) pairs of the least-cost cover (workers > 0)."""
+        """The (config, workers) pairs of the least-cost dedicated cover (workers > 0)."""
+        if self.need <= 0:
+            return []
         _, counts = min_cover([(c.batch_size, c.price_per_hour) for c in self.items], self.need)
         return [(c, n) for c, n in zip(self.items, counts) if n > 0]
 
 
 def _eligible_items(per_hw: dict[str, list[Config]], slowest_ms: float) -> list[Config]:
     """Per hardware, the largest eligible batch whose time fits the slowest batch time D."""
+    limit = slowest_ms + RTOL * max(1.0, slowest_ms)
     out = []
     for configs in per_hw.values():
         best = None
         for c in configs:  # ascending batch size, non-decreasing d
-            if leq(c.latency_ms, slowest_ms):
-                best = c
+            if c.latency_ms > limit:
+                break
+            best = c
         if best is not None:
             out.append(best)
     return out
 
 
+def _dedicated_need(slowest_ms: float, rate: float, utilization: float, slot: Slot | None) -> int:
+    """sum(n b) the dedicated workers must reach. A slot joins the module's cycle as one more
+    worker of batch b_s (rule 2), so it counts towards the cover, and the module cycle
+    T_m = 1000 (sum n b + b_s) / r must be at least the shared cycle T_s."""
+    need = cover_needed(slowest_ms, rate, utilization)
+    if slot is None:
+        return need
+    need = max(need, cover_needed(slot.cycle_ms, rate, 1.0))
+    return need - slot.config.batch_size
+
+
+def _best_cover(per_hw: dict[str, list[Config]], d_min: float, rate: float, utilization: float,
+                slot: Slot | None, best: float) -> tuple[float, list[Config], int] | None:
+    """Cheapest cover over slowest batch times D >= d_min (and >= the slot's d) with the eligible
+    configs, if cheaper than `best`: tried in order of their fluid bound, stopping when the
+    bound cannot beat the best so far."""
+    floor_d = slot.config.latency_ms if slot else 0.0
+    eligible_d = {c.latency_ms for cs in per_hw.values() for c in cs} | ({floor_d} if slot else set())
+    candidates = []
+    for d in sorted(x for x in eligible_d if x >= d_min and x >= floor_d):
+        items = _eligible_items(per_hw, d)
+        need = _dedicated_need(d, rate, utilization, slot)
+        if need <= 0:
+            candidates.append((0.0, d, [], need))
+        elif items:
+            candidates.append((need * min(c.price_per_hour / c.batch_size for c in items), d, items, need))
+    candidates.sort(key=lambda t: (t[0], t[1]))
+    found = None
+    for bound, _, items, need in candidates:
+        if bound >= best * (1 - 1e-12) - 1e-12:
+            break
+        cost = min_cover_cost([(c.batch_size, c.price_per_hour) for c in items], need) if need > 0 else 0.0
+        if cost < best * (1 - 1e-12) - 1e-12:
+            best, found = cost, (cost, items, need)
+    return found
+
+
+def cheapest_cost(configs: list[Config], rate: float, utilization: float, budget_ms: float,
+                  slot: Slot | None = None) -> float:
+    """The least cost at one budget (the last point of the frontier up to it), computed directly."""
+    if slot and not leq(slot.worst_latency_ms(rate), budget_ms):
+        return math.inf
+    per_hw: dict[str, list[Config]] = {}
+    for c in sorted(configs, key=lambda c: c.batch_size):
+        if leq(c.worst_latency_ms, budget_ms):
+            per_hw.setdefault(c.hardware, []).append(c)
+    found = _best_cover(per_hw, -math.inf, rate, utilization, slot, math.inf)
+    return math.inf if found is None else found[0]
+
+
 def module_frontier(configs: list[Config], rate: float, utilization: float = 1.0,
-                    max_budget_ms: float = math.inf) -> list[FrontierPoint]:
-    """Pareto frontier (budget ascending, cost strictly descending) up to `max_budget_ms`."""
+                    max_budget_ms: float = math.inf, slot: Slot | None = None) -> list[FrontierPoint]:
+    """Pareto frontier (budget ascending, cost strictly descending) up to `max_budget_ms`.
+
+    With a `slot`, the module also holds that slot on a shared worker: budgets start at the
+    slot's worst latency and the slowest batch time is at least the slot's d."""
     per_hw: dict[str, list[Config]] = {}
     frontier: list[FrontierPoint] = []
     best = math.inf
+    floor_ms = slot.worst_latency_ms(rate) if slot else -math.inf
+    floor_d = slot.config.latency_ms if slot else 0.0
     ordered = sorted(configs, key=lambda c: (c.worst_latency_ms, c.hardware, c.batch_size))
-    for budget, new in groupby(ordered, key=lambda c: c.worst_latency_ms):
+    steps = [(w, list(g)) for w, g in groupby(ordered, key=lambda c: c.worst_latency_ms)]
+    if slot:  # configs below the slot's floor become eligible at the floor, all at once
+        below = [c for w, g in steps if w <= floor_ms for c in g]
+        steps = [(floor_ms, below)] + [(w, g) for w, g in steps if w > floor_ms]
+    first = True
+    for budget, new in steps:
         if not leq(budget, max_budget_ms):
             break
-        new = list(new)
         for c in new:
             per_hw.setdefault(c.hardware, []).append(c)
             per_hw[c.hardware].sort(key=lambda x: x.batch_size)
-        d_min = min(c.latency_ms for c in new)
-        slowest = sorted({c.latency_ms for cs in per_hw.values() for c in cs if c.latency_ms >= d_min})
-        candidates = []
-        for d in slowest:
-            items = _eligible_items(per_hw, d)
-            need = cover_needed(d, rate, utilization)
-            bound = need * min(c.price_per_hour / c.batch_size for c in items)
-            candidates.append((bound, d, items, need))
-        candidates.sort(key=lambda t: (t[0], t[1]))
-        improved = None
-        for bound, d, items, need in candidates:
-            if bound >= best * (1 - 1e-12) - 1e-12:
-                break
-            cost = min_cover_cost([(c.batch_size, c.price_per_hour) for c in items], need)
-            if cost < best * (1 - 1e-12) - 1e-12:
-                best, improved = cost, (items, need)
-        if improved is not None:
-            frontier.append(FrontierPoint(budget, best, tuple(improved[0]), improved[1]))
+        if not new and not first:
+            continue
+        d_min = -math.inf if first else min(c.latency_ms for c in new)
+        first = False
+        found = _best_cover(per_hw, d_min, rate, utilization, slot, best)
+        if found is not None:
+            best = found[0]
+            frontier.append(FrontierPoint(budget, best, tuple(found[1]), found[2], slot))
     return frontier
 
 

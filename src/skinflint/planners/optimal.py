@@ -16,10 +16,11 @@ from __future__ import annotations
 import math
 
 from skinflint.model import Config, longest_path_ms
-from skinflint.plan import BATCH_AWARE, Group, ModulePlan, Plan
+from skinflint.plan import BATCH_AWARE, Group, ModulePlan, Plan, SharedSlot, SharedWorker
 from skinflint.planners import register
 from skinflint.planners.base import PlanOptions, configs_by_module, planned_spec, require_feasible
 from skinflint.planners.frontier import FrontierPoint, as_arrays, fluid_frontier, module_frontier
+from skinflint.planners.sharing import Bin, with_shared_workers
 from skinflint.planners.split import split_slo
 from skinflint.spec.types import Spec
 
@@ -48,16 +49,26 @@ def lower_bound(spec: Spec, configs: dict[str, list[Config]], utilization: float
 
 
 def module_plan(spec: Spec, name: str, point: FrontierPoint, dispatch: str = BATCH_AWARE) -> ModulePlan:
-    """Turn a frontier point into a module plan with its groups."""
+    """Turn a frontier point into a module plan with its dedicated groups (a slot on a shared
+    worker, if any, counts in its worst latency; the worker itself is listed by the plan)."""
     m = spec.app.module(name)
+    rate = spec.app.module_rate(name)
     groups = tuple(Group(c.hardware, c.batch_size, n, c.latency_ms, c.price_per_hour, c.worst_latency_ms,
                          c.exec_batch_size) for c, n in point.groups())
-    worst = max(g.worst_latency_ms for g in groups)
-    return ModulePlan(name, m.model, spec.app.module_rate(name), point.budget_ms, worst, groups, dispatch)
+    worst = max([g.worst_latency_ms for g in groups] + ([point.slot.worst_latency_ms(rate)] if point.slot else []))
+    return ModulePlan(name, m.model, rate, point.budget_ms, worst, groups, dispatch)
+
+
+def shared_workers(bins: tuple[Bin, ...]) -> tuple[SharedWorker, ...]:
+    """The plan's shared workers, cycle T_s = sum of the slots' batch times."""
+    return tuple(SharedWorker(b.hardware, b.cycle_ms, b.price_per_hour,
+                              tuple(SharedSlot(m, c.batch_size, c.latency_ms, c.exec_batch_size) for m, c in b.slots))
+                 for b in bins)
 
 
 class OptimalPlanner:
-    """Exact least-cost plan under batch-aware dispatch (MODEL.md), any DAG."""
+    """Exact least-cost plan under batch-aware dispatch (MODEL.md), any DAG; residuals may share
+    workers (exact for up to three modules, greedy beyond, see sharing.py)."""
 
     name = "optimal"
     description = "exact: integer covers with several configs per module, exact SLO split over the DAG"
@@ -69,13 +80,23 @@ class OptimalPlanner:
         caps = budget_caps(spec, configs)
         u = options.utilization
         frontiers = {m: module_frontier(cs, spec.app.module_rate(m), u, caps[m]) for m, cs in configs.items()}
-        result = split_slo(spec.app, {m: as_arrays(f) for m, f in frontiers.items()}, spec.app.slo_ms,
-                           spec.app.hop_ms)
-        assert result is not None, "feasible by require_feasible, so a split must exist"
-        _, pick = result
-        modules = tuple(module_plan(spec, m.name, frontiers[m.name][pick[m.name]]) for m in spec.app.modules)
+        notes: tuple[str, ...] = ()
+        bins: tuple[Bin, ...] = ()
+        if options.sharing:
+            solution = with_shared_workers(spec, configs, caps, frontiers, u)
+            points, bins = solution.points, solution.bins
+            if not solution.exact:
+                notes = ("shared workers chosen greedily (instance too large to prove); "
+                         "the gap to the lower bound bounds what is left",)
+        else:
+            result = split_slo(spec.app, {m: as_arrays(f) for m, f in frontiers.items()}, spec.app.slo_ms,
+                               spec.app.hop_ms)
+            assert result is not None, "feasible by require_feasible, so a split must exist"
+            points = {m: frontiers[m][i] for m, i in result[1].items()}
+        modules = tuple(module_plan(spec, m.name, points[m.name]) for m in spec.app.modules)
         return Plan(spec.app.name, self.name, spec.app.rate, spec.app.slo_ms, modules, spec.app.hop_ms,
-                    lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u, headroom=options.headroom)
+                    shared_workers(bins), lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u,
+                    headroom=options.headroom, notes=notes)
 
 
 register(OptimalPlanner())
