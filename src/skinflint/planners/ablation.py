@@ -45,14 +45,15 @@ def single_config_ba(configs: list[Config], rate: float, u: float, budget: float
     return best
 
 
-def single_config_rr(configs: list[Config], rate: float, u: float, budget: float) -> tuple[Config, int] | None:
+def single_config_rr(configs: list[Config], rate: float, u: float, budget: float,
+                     lag_ms: float = 0.0) -> tuple[Config, int] | None:
     """Cheapest single config under round-robin: 2·d <= L, n = ceil(r / (u θ)), and W_rr <= L."""
     best = None
     for c in configs:
         if not leq(2 * c.latency_ms, budget):
             continue
         n = max(1, math.ceil(rate / (u * c.throughput) - model.RTOL))
-        if not leq(model.worst_latency_rr_ms(c.batch_size, c.latency_ms, rate, n), budget):
+        if not leq(model.worst_latency_rr_ms(c.batch_size, c.latency_ms, rate, n, lag_ms), budget):
             continue
         if best is None or n * c.price_per_hour < best[1] * best[0].price_per_hour - 1e-12:
             best = (c, n)
@@ -94,9 +95,10 @@ class EvenSplitPlanner:
         least = 0.0
         for m in spec.app.modules:
             rate = spec.app.module_rate(m.name)
+            lag = model.fanout_lag_ms(m.rate_factor, spec.app.rate)
             if self.dispatch == ROUND_ROBIN:
                 need = min(max(2 * c.latency_ms, model.worst_latency_rr_ms(
-                    c.batch_size, c.latency_ms, rate, max(1, math.ceil(rate / (u * c.throughput) - model.RTOL))))
+                    c.batch_size, c.latency_ms, rate, max(1, math.ceil(rate / (u * c.throughput) - model.RTOL)), lag))
                     for c in configs[m.name])
             else:
                 need = min(c.worst_latency_ms for c in configs[m.name])
@@ -113,11 +115,12 @@ class EvenSplitPlanner:
             mp = module_plan(spec, name, front[-1])
             return ModulePlan(mp.name, mp.model, mp.rate, budget, mp.worst_latency_ms, mp.groups, BATCH_AWARE)
         if self.dispatch == ROUND_ROBIN:
-            pick = single_config_rr(configs, rate, u, budget)
+            lag = model.fanout_lag_ms(mod.rate_factor, spec.app.rate)
+            pick = single_config_rr(configs, rate, u, budget, lag)
             if pick is None:
                 return None
             c, n = pick
-            w = model.worst_latency_rr_ms(c.batch_size, c.latency_ms, rate, n)
+            w = model.worst_latency_rr_ms(c.batch_size, c.latency_ms, rate, n, lag)
             group = Group(c.hardware, c.batch_size, n, c.latency_ms, c.price_per_hour, w, c.exec_batch_size, rate)
             return ModulePlan(name, mod.model, rate, budget, w, (group,), ROUND_ROBIN)
         pick = single_config_ba(configs, rate, u, budget)

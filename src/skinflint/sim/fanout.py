@@ -7,7 +7,7 @@ no item is ever *ahead* of the uniform stream at rate r * f that MODEL.md assume
 
 They can be behind it: the items of one request arrive together, while the uniform stream would
 spread them over (count - 1) gaps. The last item of a request can therefore finish up to
-`fanout_lag_ms` = 1000 (1 - 1/p) / r after the request-level promise W suggests (docs/simulator.md).
+`model.fanout_lag_ms` = 1000 (1 - 1/p) / r later than W without it (docs/simulator.md).
 """
 
 from __future__ import annotations
@@ -38,8 +38,3 @@ def item_counts(n_requests: int, rate_factor: float) -> np.ndarray:
     """Items each of the first n requests brings to a module of this factor."""
     return np.diff(first_items(n_requests, rate_factor))
 
-
-def fanout_lag_ms(rate_factor: float, rate: float) -> float:
-    """Most an item can finish after its request-level promise: 1000 (1 - 1/p) / r (0 when p = 1)."""
-    p, _ = as_fraction(rate_factor)
-    return 1000.0 * (1.0 - 1.0 / p) / rate

@@ -1,9 +1,10 @@
 """Hold a simulation to the plan's promise (MODEL.md under uniform arrivals at the planned rate).
 
 An item of module m that ran on a worker of config c is promised by
-    request arrival + O_m + W_m(c) + lag_m,
+    request arrival + O_m + W_m(c),
 where O_m is the longest path of the parents' promises plus hops (`SimModule.promise_offset_ms`)
-and lag_m the fan-out lag of `fanout.py`; every request is promised by arrival + slo_ms.
+and W_m(c) includes the module's fan-out lag (`model.fanout_lag_ms`); every request is promised
+by arrival + slo_ms.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def item_excess_ms(result: SimResult) -> dict[str, np.ndarray]:
     for m, mt in zip(result.model.modules, result.trace.modules):
         ran = mt.ran
         promise = np.array([w.promise_ms for w in m.workers])[mt.item_worker[ran]]
-        bound = m.promise_offset_ms + promise + m.fanout_lag_ms
+        bound = m.promise_offset_ms + promise
         out[m.name] = mt.done_ms[ran] - arrival[mt.item_request[ran]] - bound
     return out
 

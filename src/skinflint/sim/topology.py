@@ -9,14 +9,14 @@ from skinflint import model
 from skinflint.dispatch import DEFAULT_FOR_KIND, Worker
 from skinflint.errors import SpecError
 from skinflint.plan import ROUND_ROBIN, Plan
-from skinflint.sim.fanout import fanout_lag_ms
 from skinflint.spec.types import Spec
 
 
 @dataclass(frozen=True)
 class SimWorker:
-    """One worker of one module: what its policy sees, its hardware, the plan's worst latency for
-    its config (`promise_ms`), and for a shared worker its index, cycle and slot offset."""
+    """One worker of one module: what its policy sees, its hardware, MODEL.md's worst latency for
+    its config at the planned rate, fan-out lag included (`promise_ms`), and for a shared worker
+    its index, cycle and slot offset."""
 
     worker: Worker
     hardware: str
@@ -30,8 +30,8 @@ class SimWorker:
 class SimModule:
     """One module as simulated. `deadline_ms`: its items are due this long after their request
     arrived (the planned budgets and hops of the longest path through it). `promise_offset_ms`:
-    the promise for its parents' part (their worst latencies, fan-out lags and hops), so an item
-    on worker k is promised by arrival + promise_offset_ms + workers[k].promise_ms + fanout_lag_ms."""
+    the promise for its parents' part (their worst latencies and hops), so an item on worker k is
+    promised by arrival + promise_offset_ms + workers[k].promise_ms."""
 
     name: str
     rate_factor: float
@@ -95,9 +95,10 @@ def compile_model(plan: Plan, spec: Spec) -> SimModel:
             where = f"shared_workers[{s_idx}] slot {slot.module!r}"
             if slot.module not in planned:
                 raise SpecError("plan", where, "slot for a module the app does not have", "fix the plan")
-            times = _batch_times(spec, app.module(slot.module).model, sw.hardware, slot.batch_size, where)
-            rate = plan.rate * app.module(slot.module).rate_factor
-            promise = model.shared_worst_latency_ms(slot.batch_size, times[-1], rate, sw.cycle_ms)
+            mod = app.module(slot.module)
+            times = _batch_times(spec, mod.model, sw.hardware, slot.batch_size, where)
+            promise = model.shared_worst_latency_ms(slot.batch_size, times[-1], plan.rate * mod.rate_factor,
+                                                    sw.cycle_ms, model.fanout_lag_ms(mod.rate_factor, plan.rate))
             worker = Worker(slot.batch_size, times, slot_wait_ms=sw.cycle_ms, group=-1)
             slots[slot.module].append(SimWorker(worker, sw.hardware, promise, s_idx, sw.cycle_ms, offset))
             offset += times[-1]
@@ -107,21 +108,26 @@ def compile_model(plan: Plan, spec: Spec) -> SimModel:
     promise: dict[str, float] = {}
     for m in app.modules:
         mp = planned[m.name]
+        lag = model.fanout_lag_ms(m.rate_factor, plan.rate)
         workers = []
         for g_idx, g in enumerate(mp.groups):
             where = f"module {m.name!r} group {g_idx}"
             if g.workers < 1:
                 raise SpecError("plan", where, f"workers must be positive (got {g.workers})", "fix the plan")
             times = _batch_times(spec, m.model, g.hardware, g.batch_size, where)
-            workers += [SimWorker(Worker(g.batch_size, times, group=g_idx), g.hardware, g.worst_latency_ms)
+            if mp.dispatch == ROUND_ROBIN:
+                promise_ms = (model.worst_latency_rr_ms(g.batch_size, times[-1], g.rate, g.workers, lag)
+                              if g.rate else g.worst_latency_ms)
+            else:
+                promise_ms = model.worst_latency_ms(g.batch_size, times[-1], plan.rate * m.rate_factor, lag)
+            workers += [SimWorker(Worker(g.batch_size, times, group=g_idx), g.hardware, promise_ms)
                         for _ in range(g.workers)]
         workers += slots[m.name]
         if not workers:
             raise SpecError("plan", f"module {m.name!r}", "no workers serve it", "give every module a group")
-        lag = fanout_lag_ms(m.rate_factor, plan.rate)
         offset = max((promise[p] for p in m.parents), default=0.0) + app.hop_ms
         worst = max(w.promise_ms for w in workers)
-        promise[m.name] = offset + worst + lag
+        promise[m.name] = offset + worst
         deadline[m.name] = max((deadline[p] for p in m.parents), default=0.0) + app.hop_ms + mp.budget_ms
         group_rates = None
         if mp.dispatch == ROUND_ROBIN and all(g.rate for g in mp.groups):
