@@ -54,7 +54,7 @@ def run_events(sm: SimModel, arrival_ms: np.ndarray, policies: Sequence[Dispatch
     entries = [k for k, m in enumerate(mods) if not m.parents]
     times = [[w.worker.times_ms for w in m.workers] for m in mods]
     shared = [[(w.shared, w.offset_ms, w.cycle_ms) if w.shared >= 0 else None for w in m.workers] for m in mods]
-    shared_free = [0.0] * len(sm.shared_hardware)
+    shared_booked: list[list[tuple[float, float]]] = [[] for _ in sm.shared_hardware]
     jit = [None if j is None else j.tolist() for j in jitter]
 
     ready = [[math.nan] * e for e in expected]
@@ -75,14 +75,17 @@ def run_events(sm: SimModel, arrival_ms: np.ndarray, policies: Sequence[Dispatch
         for w, items in out:
             q = len(b_start[m])
             dur = times[m][w][len(items) - 1]
-            if jit[m] is not None:
-                dur *= jit[m][q]
+            if jit[m] is not None:  # keyed by the batch's first item: the same draw on both paths
+                dur *= jit[m][items[0]]
             slot = shared[m][w]
             start = now
-            if slot is not None:
+            if slot is not None:  # its module's next slot; after the batch before it if that overran
                 s, offset, cycle = slot
-                start = max(next_slot(now, offset, cycle), shared_free[s])
-                shared_free[s] = start + dur
+                start = next_slot(now, offset, cycle)
+                booked = shared_booked[s]
+                booked[:] = [(b0, b1) for b0, b1 in booked if b1 > now - cycle]
+                start = max([start] + [b1 for b0, b1 in booked if b0 < start])
+                booked.append((start, start + dur))
             b_worker[m].append(w)
             b_start[m].append(start)
             b_ms[m].append(dur)

@@ -1,5 +1,6 @@
 """Multiplicative jitter on batch times: each batch runs for d(h, k) x a factor drawn from a
-distribution. Draws come from the simulation's Generator, one per possible batch, per module."""
+distribution. Draws come from the simulation's Generator: per module, one per item, and a batch
+takes the draw of its first item (so every executor and policy sees the same draws)."""
 
 from __future__ import annotations
 

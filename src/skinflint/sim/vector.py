@@ -65,7 +65,7 @@ def _run_module(m: SimModule, ready: np.ndarray, jitter: np.ndarray | None) -> t
     table = np.array([w.worker.times_ms + (math.nan,) * (width - w.worker.batch_size) for w in m.workers])
     dur = table[worker, size - 1]
     if jitter is not None:
-        dur = dur * jitter[:dur.size]
+        dur = dur * jitter[starts]  # keyed by the batch's first item, as in the engine
     start = np.empty_like(fill)
     n_workers = len(m.workers)
     for k, w in enumerate(m.workers):
