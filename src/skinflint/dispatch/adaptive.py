@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections import deque
 from typing import Sequence
 
-from skinflint.dispatch.base import NOTHING, EarlyClose, Launch, Worker, check_workers
+from skinflint.dispatch.base import EarlyClose, Launch, NOTHING, PolicyBase, Worker, check_workers
 
 
-class AdaptivePolicy:
+class AdaptivePolicy(PolicyBase):
     """Greedy largest-fitting-batch dispatch over idle workers, with optional early close."""
 
     name = "adaptive"

@@ -65,6 +65,10 @@ class DispatchPolicy(Protocol):
         """Item `index` arrived; it should be done by `deadline` (ms, same clock as `now`)."""
         ...
 
+    def arrive_run(self, start: int, stop: int, now: float, deadline: float) -> Sequence[Launch]:
+        """Items start .. stop - 1 (one request's) arrived together, all due by `deadline`."""
+        ...
+
     def skip(self, index: int, now: float) -> Sequence[Launch]:
         """Item `index` will never arrive (its request was dropped upstream)."""
         ...
@@ -84,6 +88,20 @@ class DispatchPolicy(Protocol):
     def tick(self, now: float) -> Sequence[Launch]:
         """A timer asked for with `wake_at` fired."""
         ...
+
+
+class PolicyBase:
+    """Shared default: a run of items arrives as its items one by one."""
+
+    def arrive(self, index: int, now: float, deadline: float) -> Sequence[Launch]:  # pragma: no cover
+        raise NotImplementedError
+
+    def arrive_run(self, start: int, stop: int, now: float, deadline: float) -> Sequence[Launch]:
+        """Items start .. stop - 1 arrived together, all due by `deadline`."""
+        out: list[Launch] = []
+        for index in range(start, stop):
+            out.extend(self.arrive(index, now, deadline))
+        return out
 
 
 def check_workers(workers: Sequence[Worker]) -> list[Worker]:

@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections import deque
 from typing import Sequence
 
-from skinflint.dispatch.base import INF, NOTHING, EarlyClose, Launch, Worker, check_workers
+from skinflint.dispatch.base import EarlyClose, INF, Launch, NOTHING, PolicyBase, Worker, check_workers
 
 _SKIPPED = None
 
 
-class CyclicPolicy:
+class CyclicPolicy(PolicyBase):
     """Fixed cyclic batch-aware dispatch, in index order, with optional deadline-aware early close."""
 
     name = "cyclic"
@@ -46,6 +46,27 @@ class CyclicPolicy:
             self.ahead[index] = deadline
             return NOTHING
         self._take(index, deadline)
+        if self.ahead:
+            self._drain_ahead()
+        return self._flush()
+
+    def arrive_run(self, start: int, stop: int, now: float, deadline: float) -> Sequence[Launch]:
+        """Add a run of items at once (one request's), cutting batches where they fill."""
+        if start != self.next_index:
+            for index in range(start, stop):
+                self.ahead[index] = deadline
+            return NOTHING
+        sizes, open_ = self.sizes, self.open
+        while start < stop:
+            if not open_:
+                self.oldest_deadline = deadline
+            take = min(sizes[self.turn] - len(open_), stop - start)
+            open_.extend(range(start, start + take))
+            start += take
+            self.next_index = start
+            if len(open_) == sizes[self.turn]:
+                self._close()
+                open_ = self.open
         if self.ahead:
             self._drain_ahead()
         return self._flush()

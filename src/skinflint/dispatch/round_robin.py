@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections import deque
 from typing import Sequence
 
-from skinflint.dispatch.base import NOTHING, EarlyClose, Launch, Worker, check_workers
+from skinflint.dispatch.base import EarlyClose, Launch, NOTHING, PolicyBase, Worker, check_workers
 
 
-class RoundRobinPolicy:
+class RoundRobinPolicy(PolicyBase):
     """Weighted round-robin over groups, round-robin inside each, worker-local batching."""
 
     name = "round-robin"

@@ -110,30 +110,30 @@ def run_events(sm: SimModel, arrival_ms: np.ndarray, policies: Sequence[Dispatch
             module_done(m, i, t)
             return
         pol = policies[m]
-        dl = arrivals[i] + deadline_off[m]
-        rd = ready[m]
-        for j in range(a, b):
-            rd[j] = t
-            out = pol.arrive(j, t, dl)
-            if out:
-                launch(m, out, t)
+        ready[m][a:b] = [t] * (b - a)
+        out = pol.arrive_run(a, b, t, arrivals[i] + deadline_off[m])
+        if out:
+            launch(m, out, t)
         received[m] += b - a
         if received[m] == expected[m]:
             launch(m, pol.end_of_stream(t), t)
         if timers:
             rearm(m, t)
 
-    def module_done(m: int, i: int, t: float) -> None:
+    def module_done(m: int, i: int, t: float, later: list | None = None) -> None:
+        """Request i is done at m; with a hop, its children's releases go to `later` (or the heap)."""
         nonlocal seq, in_flight
         for c in children[m]:
             jl = join_left[c]
             jl[i] -= 1
             if jl[i] == 0:
-                if hop:
-                    seq += 1
-                    heapq.heappush(heap, (t + hop, _RELEASE, seq, c, i, None))
-                else:
+                if not hop:
                     release(c, i, t)
+                elif later is not None:
+                    later.append((c, i))
+                else:
+                    seq += 1
+                    heapq.heappush(heap, (t + hop, _RELEASE, seq, c, [i], None))
         if is_exit[m]:
             exits_left[i] -= 1
             if exits_left[i] == 0:
@@ -164,15 +164,21 @@ def run_events(sm: SimModel, arrival_ms: np.ndarray, policies: Sequence[Dispatch
                 if out:
                     launch(m, out, t)
                 lm, reqs = left[m], item_req[m]
+                later: list = []
                 for j in items:
                     i = reqs[j]
                     lm[i] -= 1
                     if lm[i] == 0:
-                        module_done(m, i, t)
+                        module_done(m, i, t, later)
+                if later:  # one release event per child for the whole batch
+                    for c in {c for c, _ in later}:
+                        seq += 1
+                        heapq.heappush(heap, (t + hop, _RELEASE, seq, c, [i for k, i in later if k == c], None))
                 if timers:
                     rearm(m, t)
             elif kind == _RELEASE:
-                release(m, x, t)
+                for i in x:
+                    release(m, i, t)
             elif x == timer_at[m]:
                 timer_at[m] = None
                 out = policies[m].tick(t)

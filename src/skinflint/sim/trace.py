@@ -21,16 +21,25 @@ DROP_REASONS = {REFUSED: "refused at admission: max_in_flight requests already i
 @dataclass
 class ModuleTrace:
     """One module: each item's request and arrival time (`ready_ms`, NaN if its request was
-    dropped first) and batch number (-1: never ran); each batch's worker, start, duration, size."""
+    dropped first) and batch number (-1: never ran); each batch's worker, start, duration, size.
+    `item_batch` may be given as None when batches took consecutive items in index order (the
+    fast path); it is then derived from the batch sizes when first read."""
 
     name: str
     item_request: np.ndarray
     ready_ms: np.ndarray
-    item_batch: np.ndarray
+    _item_batch: np.ndarray | None
     batch_worker: np.ndarray
     batch_start_ms: np.ndarray
     batch_ms: np.ndarray
     batch_size: np.ndarray
+
+    @property
+    def item_batch(self) -> np.ndarray:
+        """Batch number of each item (-1: never ran)."""
+        if self._item_batch is None:
+            self._item_batch = np.repeat(np.arange(self.batch_size.size, dtype=np.int64), self.batch_size)
+        return self._item_batch
 
     @property
     def ran(self) -> np.ndarray:

@@ -43,6 +43,9 @@ def next_slots(t: np.ndarray, offset_ms: float, cycle_ms: float) -> np.ndarray:
 def _batches(m: SimModule, n_items: int) -> tuple[np.ndarray, np.ndarray]:
     """(first item, worker) of each batch: workers take runs of their batch size in cycle order."""
     sizes = np.array([w.worker.batch_size for w in m.workers], dtype=np.int64)
+    if np.all(sizes == sizes[0]):
+        starts = np.arange(0, n_items, int(sizes[0]), dtype=np.int64)
+        return starts, np.arange(starts.size, dtype=np.int64) % sizes.size
     offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     cycles = -(-n_items // int(sizes.sum()))
     starts = (np.arange(cycles, dtype=np.int64)[:, None] * int(sizes.sum()) + offsets[None, :]).ravel()
@@ -51,13 +54,15 @@ def _batches(m: SimModule, n_items: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _run_module(m: SimModule, ready: np.ndarray, jitter: np.ndarray | None) -> tuple[np.ndarray, ...]:
-    """(batch worker, start, duration, size, item batch) of one module's items (index order)."""
+    """(worker, start, duration, size) of each batch of one module's items (index order)."""
     n_items = ready.size
     if n_items == 0:
         empty = np.zeros(0)
-        return empty.astype(np.int64), empty, empty, empty.astype(np.int64), empty.astype(np.int64)
+        return empty.astype(np.int64), empty, empty, empty.astype(np.int64)
     starts, worker = _batches(m, n_items)
-    size = np.diff(np.append(starts, n_items))
+    size = np.empty_like(starts)
+    size[:-1] = np.diff(starts)
+    size[-1] = n_items - starts[-1]
     # a run leaves when it and every earlier item have arrived (runs are cut in index order);
     # the partial last run leaves at the end of the stream, i.e. also after every item arrived
     fill = np.maximum.accumulate(np.maximum.reduceat(ready, starts))
@@ -76,8 +81,7 @@ def _run_module(m: SimModule, ready: np.ndarray, jitter: np.ndarray | None) -> t
         else:
             turns = np.arange(f.size) * w.cycle_ms
             start[k::n_workers] = np.maximum.accumulate(next_slots(f, w.offset_ms, w.cycle_ms) - turns) + turns
-    item_batch = np.repeat(np.arange(starts.size, dtype=np.int64), size)
-    return worker, start, dur, size, item_batch
+    return worker, start, dur, size
 
 
 def run_vector(sm: SimModel, arrival_ms: np.ndarray, jitter: list[np.ndarray | None],
@@ -92,7 +96,7 @@ def run_vector(sm: SimModel, arrival_ms: np.ndarray, jitter: list[np.ndarray | N
         if m.parents:
             release = np.maximum.reduce([done_at[p] for p in m.parents]) + sm.hop_ms
         else:
-            release = arrival + sm.hop_ms
+            release = arrival + sm.hop_ms if sm.hop_ms else arrival
         if as_fraction(m.rate_factor) == (1, 1):
             firsts, item_req, ready = None, requests, release
         else:
@@ -100,8 +104,8 @@ def run_vector(sm: SimModel, arrival_ms: np.ndarray, jitter: list[np.ndarray | N
             counts = np.diff(firsts)
             item_req = np.repeat(requests, counts)
             ready = release[item_req]
-        worker, start, dur, size, item_batch = _run_module(m, ready, jitter[k])
-        item_done = (start + dur)[item_batch]
+        worker, start, dur, size = _run_module(m, ready, jitter[k])
+        item_done = np.repeat(start + dur, size)
         if firsts is None:
             done = item_done
         else:
@@ -110,11 +114,12 @@ def run_vector(sm: SimModel, arrival_ms: np.ndarray, jitter: list[np.ndarray | N
             if item_done.size:
                 done[some] = np.maximum.reduceat(item_done, firsts[:-1][some])
         done_at.append(done)
-        traces.append(ModuleTrace(m.name, item_req, ready, item_batch, worker, start, dur, size))
+        traces.append(ModuleTrace(m.name, item_req, ready, None, worker, start, dur, size))
     exits = [done_at[k] for k, m in enumerate(sm.modules) if m.is_exit]
     done = np.maximum.reduce(exits) if len(exits) > 1 else exits[0]
     fate = np.full(n, COMPLETED, dtype=np.int8)
-    late = done > stop_ms
-    fate[late] = UNFINISHED
-    done = np.where(late, np.nan, done)
+    if math.isfinite(stop_ms):
+        late = done > stop_ms
+        fate[late] = UNFINISHED
+        done = np.where(late, np.nan, done)
     return Trace(arrival, done, fate, tuple(traces))
