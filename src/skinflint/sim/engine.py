@@ -120,17 +120,39 @@ def run_events(sm: SimModel, arrival_ms: np.ndarray, policies: Sequence[Dispatch
         if timers:
             rearm(m, t)
 
+    def release_many(m: int, reqs: list[int], t: float) -> None:
+        """Release several requests at once; consecutive ones as one run of items (no timers)."""
+        if timers or reqs[-1] - reqs[0] + 1 != len(reqs):
+            for i in reqs:
+                release(m, i, t)
+            return
+        fm = first[m]
+        for i in reqs:
+            if fm[i] == fm[i + 1]:
+                module_done(m, i, t)
+        a, b = fm[reqs[0]], fm[reqs[-1] + 1]
+        if a == b:
+            return
+        pol = policies[m]
+        ready[m][a:b] = [t] * (b - a)
+        out = pol.arrive_run(a, b, t, arrivals[reqs[0]] + deadline_off[m])
+        if out:
+            launch(m, out, t)
+        received[m] += b - a
+        if received[m] == expected[m]:
+            launch(m, pol.end_of_stream(t), t)
+
     def module_done(m: int, i: int, t: float, later: list | None = None) -> None:
-        """Request i is done at m; with a hop, its children's releases go to `later` (or the heap)."""
+        """Request i is done at m; its children's releases go to `later` if given."""
         nonlocal seq, in_flight
         for c in children[m]:
             jl = join_left[c]
             jl[i] -= 1
             if jl[i] == 0:
-                if not hop:
-                    release(c, i, t)
-                elif later is not None:
+                if later is not None:
                     later.append((c, i))
+                elif not hop:
+                    release(c, i, t)
                 else:
                     seq += 1
                     heapq.heappush(heap, (t + hop, _RELEASE, seq, c, [i], None))
@@ -170,15 +192,18 @@ def run_events(sm: SimModel, arrival_ms: np.ndarray, policies: Sequence[Dispatch
                     lm[i] -= 1
                     if lm[i] == 0:
                         module_done(m, i, t, later)
-                if later:  # one release event per child for the whole batch
-                    for c in {c for c, _ in later}:
-                        seq += 1
-                        heapq.heappush(heap, (t + hop, _RELEASE, seq, c, [i for k, i in later if k == c], None))
+                if later:  # the batch's requests released to each child together
+                    for c in sorted({c for c, _ in later}):
+                        reqs = [i for k, i in later if k == c]
+                        if hop:
+                            seq += 1
+                            heapq.heappush(heap, (t + hop, _RELEASE, seq, c, reqs, None))
+                        else:
+                            release_many(c, reqs, t)
                 if timers:
                     rearm(m, t)
             elif kind == _RELEASE:
-                for i in x:
-                    release(m, i, t)
+                release_many(m, x, t)
             elif x == timer_at[m]:
                 timer_at[m] = None
                 out = policies[m].tick(t)
