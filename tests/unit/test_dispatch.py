@@ -42,13 +42,13 @@ def test_cyclic_restores_index_order_and_passes_over_skipped_items():
 def test_cyclic_end_of_stream_and_early_close():
     p = make_policy("cyclic", [w(4, 8.0)], early_close=EarlyClose(margin_ms=1.0))
     assert list(p.arrive(0, 0.0, 20.0)) == []
-    assert p.wake_at() == pytest.approx(20.0 - 8.0 - 1.0)   # deadline - full batch time - margin
+    assert p.wake_at(0.0) == pytest.approx(20.0 - 8.0 - 1.0)   # deadline - full batch time - margin
     assert list(p.tick(10.0)) == []                           # not yet due
     assert list(p.tick(11.0)) == [(0, [0])]
-    assert p.wake_at() is None
+    assert p.wake_at(11.0) is None
     q = make_policy("cyclic", [w(4, 8.0)])
     q.arrive(0, 0.0, 20.0)
-    assert q.wake_at() is None                                # no early close: no timer
+    assert q.wake_at(0.0) is None                             # no early close: no timer
     assert list(q.end_of_stream(5.0)) == [(0, [0])]
 
 
@@ -81,10 +81,22 @@ def test_weighted_round_robin_follows_group_rates():
 def test_round_robin_early_close_sends_a_partial_batch_when_due():
     p = make_policy("round-robin", [w(4, 2.0)], early_close=EarlyClose())
     p.arrive(0, 0.0, 10.0)
-    assert p.wake_at() == pytest.approx(8.0)
+    assert p.wake_at(0.0) == pytest.approx(8.0)
     assert list(p.tick(8.0)) == [(0, [0])]
 
 
 def test_worker_needs_one_time_per_batch_size():
     with pytest.raises(ValueError):
         Worker(2, (1.0,))
+
+
+def test_early_close_leaves_hopeless_batches_and_busy_workers_alone():
+    p = make_policy("cyclic", [w(4, 8.0)], early_close=EarlyClose())
+    p.arrive(0, 0.0, 5.0)                     # a batch of 1 takes 2 ms: can leave until t = 3
+    assert p.wake_at(0.0) == pytest.approx(0.0)   # close time (5 - 8) has passed, but it can still make it
+    assert p.wake_at(3.5) is None                 # at 3.5 it cannot: let the batch fill (throughput)
+    assert list(p.tick(3.5)) == []
+    busy = make_policy("cyclic", [w(1, 1.0), w(4, 8.0)], early_close=EarlyClose())
+    assert list(busy.arrive(0, 0.0, 100.0)) == [(0, [0])]
+    assert list(busy.arrive(1, 0.0, 100.0)) == []     # open batch for worker 1
+    assert busy.wake_at(0.0) == pytest.approx(92.0)

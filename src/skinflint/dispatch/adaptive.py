@@ -49,14 +49,15 @@ class AdaptivePolicy(PolicyBase):
         self.ended = True
         return self._dispatch(now)
 
-    def wake_at(self) -> float | None:
-        """With early close: when the oldest queued item must leave on the best idle worker."""
+    def wake_at(self, now: float) -> float | None:
+        """With early close: when the oldest queued item should leave on the best idle worker."""
         if self.early_close is None or not self.queue:
             return None
         best = self._best_idle()
         if best is None:
             return None
-        return self.early_close.close_at(self.queue[0][1], self.workers[best])
+        size = min(len(self.queue), self.workers[best].batch_size)
+        return self.early_close.next_time(now, self.queue[0][1], self.workers[best], size)
 
     def tick(self, now: float) -> Sequence[Launch]:
         """A timer fired: early-close if due."""
@@ -78,7 +79,8 @@ class AdaptivePolicy(PolicyBase):
                 best = self._best_idle()
                 if best is None:
                     break
-                due = self.early_close is not None and self.early_close.close_at(queue[0][1], workers[best]) <= now
+                due = self.early_close is not None and self.early_close.due(
+                    now, queue[0][1], workers[best], min(size, workers[best].batch_size))
                 if not (self.ended or due):
                     break
                 pick = best

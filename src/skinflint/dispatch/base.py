@@ -45,14 +45,31 @@ class Worker:
 
 @dataclass(frozen=True)
 class EarlyClose:
-    """Deadline-aware early close: send a partial batch once its oldest item could otherwise no
-    longer make its deadline, i.e. at `deadline - (slot wait + full batch time) - margin_ms`."""
+    """Deadline-aware early close: send a partial batch to an idle worker once its oldest item
+    could otherwise no longer make its deadline — at `deadline - (slot wait + full batch time) -
+    margin_ms` — but only while the partial batch can still make it. A batch that cannot is left
+    to fill: cutting it small would only cost throughput when it matters most (overload)."""
 
     margin_ms: float = 0.0
 
     def close_at(self, oldest_deadline: float, worker: Worker) -> float:
         """Latest time a batch whose oldest item has this deadline may leave for `worker`."""
         return oldest_deadline - worker.slot_wait_ms - worker.full_ms - self.margin_ms
+
+    def can_make(self, now: float, oldest_deadline: float, worker: Worker, size: int) -> bool:
+        """Would a batch of `size` leaving now for `worker` still end by the deadline?"""
+        return now + worker.slot_wait_ms + worker.times_ms[size - 1] <= oldest_deadline
+
+    def due(self, now: float, oldest_deadline: float, worker: Worker, size: int) -> bool:
+        """Close now: the close time has come and closing still helps."""
+        return now >= self.close_at(oldest_deadline, worker) and self.can_make(now, oldest_deadline, worker, size)
+
+    def next_time(self, now: float, oldest_deadline: float, worker: Worker, size: int) -> float | None:
+        """When to look again (>= now), or None if closing early can no longer help."""
+        at = self.close_at(oldest_deadline, worker)
+        if now < at:
+            return at
+        return now if self.can_make(now, oldest_deadline, worker, size) else None
 
 
 class DispatchPolicy(Protocol):
@@ -81,8 +98,8 @@ class DispatchPolicy(Protocol):
         """No item will arrive any more: send what is left."""
         ...
 
-    def wake_at(self) -> float | None:
-        """When the policy wants `tick` to be called next (None: no timer wanted)."""
+    def wake_at(self, now: float) -> float | None:
+        """When (>= now) the policy wants `tick` to be called next (None: no timer wanted)."""
         ...
 
     def tick(self, now: float) -> Sequence[Launch]:

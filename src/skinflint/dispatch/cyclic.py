@@ -94,16 +94,16 @@ class CyclicPolicy(PolicyBase):
             self._close()
         return self._flush()
 
-    def wake_at(self) -> float | None:
-        """With early close: when the open batch must leave for its oldest item's deadline."""
-        if self.early_close is None or not self.open:
+    def wake_at(self, now: float) -> float | None:
+        """With early close: when the open batch should leave for its (idle) worker."""
+        if self.early_close is None or not self.open or self.busy[self.turn]:
             return None
-        return self.early_close.close_at(self.oldest_deadline, self.workers[self.turn])
+        return self.early_close.next_time(now, self.oldest_deadline, self.workers[self.turn], len(self.open))
 
     def tick(self, now: float) -> Sequence[Launch]:
-        """Close the open batch early if its time has come."""
-        due = self.wake_at()
-        if due is not None and due <= now:
+        """Close the open batch early if that is due and still helps."""
+        if (self.early_close is not None and self.open and not self.busy[self.turn]
+                and self.early_close.due(now, self.oldest_deadline, self.workers[self.turn], len(self.open))):
             self._close()
         return self._flush()
 

@@ -75,12 +75,13 @@ class RoundRobinPolicy(PolicyBase):
         self.ended = True
         return self.tick(now)
 
-    def wake_at(self) -> float | None:
-        """With early close: the earliest close time of an idle worker's local batch."""
+    def wake_at(self, now: float) -> float | None:
+        """With early close: the earliest time an idle worker's local batch should leave."""
         if self.early_close is None:
             return None
-        times = [self.early_close.close_at(q[0][1], self.workers[k])
+        times = [self.early_close.next_time(now, q[0][1], self.workers[k], min(len(q), self.workers[k].batch_size))
                  for k, q in enumerate(self.local) if q and self.idle[k]]
+        times = [t for t in times if t is not None]
         return min(times) if times else None
 
     def tick(self, now: float) -> Sequence[Launch]:
@@ -94,7 +95,8 @@ class RoundRobinPolicy(PolicyBase):
             return False
         if len(queue) >= self.workers[k].batch_size or self.ended:
             return True
-        return self.early_close is not None and self.early_close.close_at(queue[0][1], self.workers[k]) <= now
+        return self.early_close is not None and self.early_close.due(
+            now, queue[0][1], self.workers[k], min(len(queue), self.workers[k].batch_size))
 
     def _start(self, k: int) -> Launch:
         queue = self.local[k]

@@ -98,7 +98,7 @@ def run_events(sm: SimModel, arrival_ms: np.ndarray, policies: Sequence[Dispatch
 
     def rearm(m: int, now: float) -> None:
         nonlocal seq
-        at = policies[m].wake_at()
+        at = policies[m].wake_at(now)
         if at is not None and at != timer_at[m]:
             timer_at[m] = at
             seq += 1

@@ -29,7 +29,8 @@ class SimWorker:
 @dataclass(frozen=True)
 class SimModule:
     """One module as simulated. `deadline_ms`: its items are due this long after their request
-    arrived (the planned budgets and hops of the longest path through it). `promise_offset_ms`:
+    arrived — the SLO less what the longest path after it needs (its budgets and hops), the
+    latest time that still leaves the rest of the request its planned budgets. `promise_offset_ms`:
     the promise for its parents' part (their worst latencies and hops), so an item on worker k is
     promised by arrival + promise_offset_ms + workers[k].promise_ms."""
 
@@ -104,7 +105,9 @@ def compile_model(plan: Plan, spec: Spec) -> SimModel:
             offset += times[-1]
 
     modules = []
-    deadline: dict[str, float] = {}
+    tail: dict[str, float] = {}  # what the longest path after a module needs: sum of (hop + budget)
+    for m in reversed(app.modules):
+        tail[m.name] = max((app.hop_ms + planned[c].budget_ms + tail[c] for c in app.children(m.name)), default=0.0)
     promise: dict[str, float] = {}
     for m in app.modules:
         mp = planned[m.name]
@@ -128,13 +131,12 @@ def compile_model(plan: Plan, spec: Spec) -> SimModel:
         offset = max((promise[p] for p in m.parents), default=0.0) + app.hop_ms
         worst = max(w.promise_ms for w in workers)
         promise[m.name] = offset + worst
-        deadline[m.name] = max((deadline[p] for p in m.parents), default=0.0) + app.hop_ms + mp.budget_ms
         group_rates = None
         if mp.dispatch == ROUND_ROBIN and all(g.rate for g in mp.groups):
             group_rates = tuple(float(g.rate) for g in mp.groups)
         modules.append(SimModule(
             m.name, m.rate_factor, tuple(index[p] for p in m.parents),
             tuple(index[c] for c in app.children(m.name)), tuple(workers),
-            DEFAULT_FOR_KIND.get(mp.dispatch, mp.dispatch), group_rates, deadline[m.name], offset, worst, lag))
+            DEFAULT_FOR_KIND.get(mp.dispatch, mp.dispatch), group_rates, plan.slo_ms - tail[m.name], offset, worst, lag))
     return SimModel(tuple(modules), app.hop_ms, plan.slo_ms, plan.cost_per_hour,
                     tuple(s.hardware for s in plan.shared_workers))
