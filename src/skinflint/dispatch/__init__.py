@@ -15,12 +15,12 @@ from skinflint.dispatch.adaptive import AdaptivePolicy
 from skinflint.dispatch.base import NOTHING, DispatchPolicy, EarlyClose, Launch, Worker
 from skinflint.dispatch.cyclic import CyclicPolicy
 from skinflint.dispatch.round_robin import RoundRobinPolicy
-from skinflint.errors import SpecError
+from skinflint.registry import Registry
 
 PolicyFactory = Callable[..., DispatchPolicy]
 """factory(workers, early_close=None, group_rates=None) -> DispatchPolicy"""
 
-_REGISTRY: dict[str, PolicyFactory] = {}
+_REGISTRY: Registry[PolicyFactory] = Registry("dispatch policy", "--dispatch")
 
 # The plan's dispatch kinds (plan.DISPATCH_KINDS) and the policy each runs by default.
 DEFAULT_FOR_KIND = {"batch-aware": "cyclic", "round-robin": "round-robin"}
@@ -28,25 +28,17 @@ DEFAULT_FOR_KIND = {"batch-aware": "cyclic", "round-robin": "round-robin"}
 
 def register_policy(name: str, factory: PolicyFactory) -> PolicyFactory:
     """Add a policy factory under `name`; a duplicate name is an error."""
-    if name in _REGISTRY:
-        raise ValueError(f"dispatch policy {name!r} is already registered")
-    _REGISTRY[name] = factory
-    return factory
+    return _REGISTRY.register(name, factory)
 
 
 def policy_names() -> list[str]:
     """The registered policy names."""
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def get_policy_factory(name: str) -> PolicyFactory:
-    """The factory registered as `name`; the error lists the known ones."""
-    name = DEFAULT_FOR_KIND.get(name, name)
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise SpecError("options", "--dispatch", f"unknown dispatch policy {name!r}",
-                        f"choose one of: {', '.join(policy_names())}") from None
+    """The factory registered as `name` (or as the plan's kind `name`); the error lists the known ones."""
+    return _REGISTRY.get(DEFAULT_FOR_KIND.get(name, name))
 
 
 def make_policy(name: str, workers: Sequence[Worker], *, early_close: EarlyClose | None = None,

@@ -46,6 +46,7 @@ class SimResult:
     # -- requests -------------------------------------------------------------------------------
     @property
     def requests(self) -> int:
+        """Requests that arrived."""
         return int(self.trace.arrival_ms.size)
 
     @cached_property
@@ -61,6 +62,7 @@ class SimResult:
 
     @property
     def completed(self) -> int:
+        """Requests that completed, on time or late."""
         return int(self.latency_ms.size)
 
     @property

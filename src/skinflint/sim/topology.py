@@ -48,6 +48,7 @@ class SimModule:
 
     @property
     def is_exit(self) -> bool:
+        """No module comes after it."""
         return not self.children
 
 
@@ -62,6 +63,7 @@ class SimModel:
     shared_hardware: tuple[str, ...]
 
     def index(self, name: str) -> int:
+        """Position of module `name` (topological order)."""
         return next(k for k, m in enumerate(self.modules) if m.name == name)
 
 

@@ -23,6 +23,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 
 from skinflint.errors import SpecError
+from skinflint.registry import Registry
 
 
 class ArrivalProcess(Protocol):
@@ -36,31 +37,33 @@ class ArrivalProcess(Protocol):
 
 
 ArrivalFactory = Callable[..., ArrivalProcess]
-_REGISTRY: dict[str, ArrivalFactory] = {}
+
+
+def _load_builtin() -> None:
+    from skinflint.sim.arrivals import basic, varying  # noqa: F401  (register on import)
+
+
+_REGISTRY: Registry[ArrivalFactory] = Registry("arrival process", "--arrivals", _load_builtin)
 
 
 def register_arrivals(name: str, factory: ArrivalFactory) -> ArrivalFactory:
     """Add an arrival process factory under `name`; a duplicate name is an error."""
-    if name in _REGISTRY:
-        raise ValueError(f"arrival process {name!r} is already registered")
-    _REGISTRY[name] = factory
-    return factory
+    return _REGISTRY.register(name, factory)
 
 
 def arrival_kinds() -> list[str]:
     """The registered arrival process names."""
-    _load_builtin()
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def arrival_params(name: str) -> list[str]:
     """The keyword parameters the process `name` takes."""
-    return [p for p in inspect.signature(_factory(name)).parameters if p != "name"]
+    return [p for p in inspect.signature(_REGISTRY.get(name)).parameters if p != "name"]
 
 
 def make_arrivals(name: str, **params: Any) -> ArrivalProcess:
     """Build the arrival process `name`; unknown names and parameters raise SpecError."""
-    factory = _factory(name)
+    factory = _REGISTRY.get(name)
     allowed = arrival_params(name)
     unknown = [k for k in params if k not in allowed]
     if unknown:
@@ -70,19 +73,6 @@ def make_arrivals(name: str, **params: Any) -> ArrivalProcess:
         return factory(**params)
     except (TypeError, ValueError) as e:
         raise SpecError("options", "--arrivals", f"{name}: {e}", f"its parameters are: {', '.join(allowed)}") from None
-
-
-def _factory(name: str) -> ArrivalFactory:
-    _load_builtin()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise SpecError("options", "--arrivals", f"unknown arrival process {name!r}",
-                        f"choose one of: {', '.join(sorted(_REGISTRY))}") from None
-
-
-def _load_builtin() -> None:
-    from skinflint.sim.arrivals import basic, varying  # noqa: F401  (register on import)
 
 
 __all__ = ["ArrivalProcess", "arrival_kinds", "arrival_params", "make_arrivals", "register_arrivals"]
