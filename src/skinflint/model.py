@@ -25,14 +25,25 @@ def throughput(batch_size: int, latency_ms: float) -> float:
     return 1000.0 * batch_size / latency_ms
 
 
-def worst_latency_ms(batch_size: int, latency_ms: float, rate: float) -> float:
-    """Batch-aware dispatch: W = 1000 (b - 1) / r + d(h, b)."""
-    return 1000.0 * (batch_size - 1) / rate + latency_ms
+def fanout_lag_ms(rate_factor: float, app_rate: float) -> float:
+    """Fan-out lag of a module whose factor is p/q in lowest terms: 1000 (1 - 1/p) / rate (0 for p = 1).
+
+    A request's items reach the module together, not spread over the uniform stream at r_m that W
+    assumes; its last item can finish this much later than W (docs/simulator.md). Added to W."""
+    from fractions import Fraction
+
+    p = Fraction(rate_factor).limit_denominator(10**6).numerator
+    return 1000.0 * (1.0 - 1.0 / p) / app_rate
 
 
-def worst_latency_rr_ms(batch_size: int, latency_ms: float, rate: float, workers: int) -> float:
-    """Per-request round-robin over n workers sharing `rate`: W_rr = 1000 (b - 1) n / r + d(h, b)."""
-    return 1000.0 * (batch_size - 1) * workers / rate + latency_ms
+def worst_latency_ms(batch_size: int, latency_ms: float, rate: float, lag_ms: float = 0.0) -> float:
+    """Batch-aware dispatch: W = 1000 (b - 1) / r + d(h, b) (+ the module's fan-out lag)."""
+    return 1000.0 * (batch_size - 1) / rate + latency_ms + lag_ms
+
+
+def worst_latency_rr_ms(batch_size: int, latency_ms: float, rate: float, workers: int, lag_ms: float = 0.0) -> float:
+    """Per-request round-robin over n workers sharing `rate`: W_rr = 1000 (b - 1) n / r + d(h, b) (+ lag)."""
+    return 1000.0 * (batch_size - 1) * workers / rate + latency_ms + lag_ms
 
 
 def cycle_ms(total_batch: float, rate: float) -> float:
@@ -49,10 +60,11 @@ def cover_needed(slowest_ms: float, rate: float, utilization: float) -> int:
     return max(1, math.ceil(need - RTOL * max(1.0, need)))
 
 
-def shared_worst_latency_ms(batch_size: int, latency_ms: float, rate: float, cycle_ms_: float) -> float:
+def shared_worst_latency_ms(batch_size: int, latency_ms: float, rate: float, cycle_ms_: float,
+                            lag_ms: float = 0.0) -> float:
     """A request routed to a shared worker waits at most one shared cycle for its slot:
-    W = 1000 (b - 1) / r + T_s + d(h, b)."""
-    return 1000.0 * (batch_size - 1) / rate + cycle_ms_ + latency_ms
+    W = 1000 (b - 1) / r + T_s + d(h, b) (+ the module's fan-out lag)."""
+    return 1000.0 * (batch_size - 1) / rate + cycle_ms_ + latency_ms + lag_ms
 
 
 def shared_worst_latency_rr_ms(latency_ms: float, cycle_ms_: float) -> float:
@@ -71,7 +83,7 @@ class Config:
     latency_ms: float          # effective d(h, b)
     exec_batch_size: int       # profiled size it runs padded to
     price_per_hour: float
-    worst_latency_ms: float    # W_m(c) under batch-aware dispatch at the module's rate
+    worst_latency_ms: float    # W_m(c) under batch-aware dispatch at the module's rate (+ fan-out lag if asked)
 
     @property
     def throughput(self) -> float:
@@ -83,9 +95,13 @@ class Config:
         return self.price_per_hour / self.throughput
 
 
-def module_configs(spec: Spec, module: str, rate: float, hardware: Iterable[str] | None = None) -> list[Config]:
-    """Every profiled (h, b) of the module's model on the catalog's hardware, at rate r_m."""
-    model = spec.app.module(module).model
+def module_configs(spec: Spec, module: str, rate: float, hardware: Iterable[str] | None = None,
+                   fanout_lag: bool = False) -> list[Config]:
+    """Every profiled (h, b) of the module's model on the catalog's hardware, at rate r_m; with
+    `fanout_lag`, W includes the fan-out lag (a conservative option beyond MODEL.md)."""
+    mod = spec.app.module(module)
+    model = mod.model
+    lag = fanout_lag_ms(mod.rate_factor, rate / mod.rate_factor) if fanout_lag else 0.0
     allowed = set(spec.hardware) if hardware is None else set(hardware) & set(spec.hardware)
     out = []
     for curve in spec.profiles.for_model(model):
@@ -93,7 +109,7 @@ def module_configs(spec: Spec, module: str, rate: float, hardware: Iterable[str]
             continue
         price = spec.price(curve.hardware)
         for b, d, e in zip(curve.batch_sizes, curve.effective_ms, curve.exec_batch_sizes):
-            out.append(Config(curve.hardware, b, d, e, price, worst_latency_ms(b, d, rate)))
+            out.append(Config(curve.hardware, b, d, e, price, worst_latency_ms(b, d, rate, lag)))
     return out
 
 

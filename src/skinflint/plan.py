@@ -116,6 +116,7 @@ class Plan:
     utilization: float = 1.0
     headroom: float = 0.0
     notes: tuple[str, ...] = field(default=())
+    fanout_lag: bool = False
 
     @property
     def cost_per_hour(self) -> float:
@@ -144,7 +145,7 @@ class Plan:
             "app": self.app, "planner": self.planner, "rate": self.rate, "slo_ms": self.slo_ms,
             "cost_per_hour": self.cost_per_hour, "lower_bound_per_hour": self.lower_bound_per_hour,
             "planning_ms": self.planning_ms, "hop_ms": self.hop_ms, "utilization": self.utilization,
-            "headroom": self.headroom, "offered_rate": self.offered_rate,
+            "headroom": self.headroom, "offered_rate": self.offered_rate, "fanout_lag": self.fanout_lag,
             "cost_per_month": self.cost_per_hour * HOURS_PER_MONTH,
             "modules": [m.to_dict() for m in self.modules],
         }
@@ -177,4 +178,5 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
         for s in d.get("shared_workers", []))
     return Plan(d["app"], d["planner"], float(d["rate"]), float(d["slo_ms"]), modules, float(d.get("hop_ms", 0.0)),
                 shared, float(d.get("lower_bound_per_hour", 0.0)), float(d.get("planning_ms", 0.0)),
-                float(d.get("utilization", 1.0)), float(d.get("headroom", 0.0)), tuple(d.get("notes", ())))
+                float(d.get("utilization", 1.0)), float(d.get("headroom", 0.0)), tuple(d.get("notes", ())),
+                bool(d.get("fanout_lag", False)))

@@ -74,7 +74,8 @@ def verify(plan: Plan, spec: Spec) -> list[str]:
 
     for m in app.modules:
         mp = planned[m.name]
-        out += _verify_module(mp, spec, plan.rate * m.rate_factor, u, shared_by_module.get(m.name, []))
+        out += _verify_module(mp, spec, plan.rate * m.rate_factor, u, shared_by_module.get(m.name, []),
+                              model.fanout_lag_ms(m.rate_factor, plan.rate) if plan.fanout_lag else 0.0)
 
     path = model.longest_path_ms(app.modules, {m.name: planned[m.name].budget_ms for m in app.modules}, app.hop_ms)
     if not leq(path, plan.slo_ms):
@@ -83,7 +84,7 @@ def verify(plan: Plan, spec: Spec) -> list[str]:
 
 
 def _verify_module(mp: ModulePlan, spec: Spec, rate: float, u: float,
-                   shared: list[tuple[float, int, float, float | None]]) -> list[str]:
+                   shared: list[tuple[float, int, float, float | None]], lag: float = 0.0) -> list[str]:
     out: list[str] = []
     where = f"module {mp.name!r}"
     model_name = spec.app.module(mp.name).model
@@ -115,11 +116,11 @@ def _verify_module(mp: ModulePlan, spec: Spec, rate: float, u: float,
                 out.append(f"{gw}: round-robin groups need a positive rate share")
                 continue
             rr_rate += g.rate
-            w = model.worst_latency_rr_ms(g.batch_size, d, g.rate, g.workers)
+            w = model.worst_latency_rr_ms(g.batch_size, d, g.rate, g.workers, lag)
             if not leq(g.rate / g.workers, u * model.throughput(g.batch_size, d)):
                 out.append(f"{gw}: each worker sees {g.rate / g.workers:.3f} req/s > u x throughput")
         else:
-            w = model.worst_latency_ms(g.batch_size, d, rate)
+            w = model.worst_latency_ms(g.batch_size, d, rate, lag)
             slowest = max(slowest, d)
         worst = max(worst, w)
         if not leq(w, mp.budget_ms):
@@ -146,7 +147,7 @@ def _verify_module(mp: ModulePlan, spec: Spec, rate: float, u: float,
             slowest = max(slowest, d)
             if not leq(t_s, cycle):  # rule 2: one slot per module cycle at least
                 out.append(f"{where}: shared cycle {t_s:.4f} ms > module cycle {cycle:.4f} ms")
-            w = model.shared_worst_latency_ms(b, d, rate, t_s)  # rule 3
+            w = model.shared_worst_latency_ms(b, d, rate, t_s, lag)  # rule 3
             worst = max(worst, w)
             if not leq(w, mp.budget_ms):
                 out.append(f"{where}: shared slot worst latency {w:.4f} ms > budget {mp.budget_ms:.4f} ms")

@@ -4,7 +4,7 @@ never costlier than the baselines it provably dominates (naive, Harpagon without
 from __future__ import annotations
 
 import numpy as np
-from baseline_instances import SHAPES, random_instance
+from .baseline_instances import SHAPES, random_instance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from baseline_specs import make_spec
+from .baseline_specs import make_spec
 
 from skinflint.api import plan_spec
 from skinflint.model import module_configs

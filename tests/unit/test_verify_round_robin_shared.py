@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from baseline_specs import make_spec
+from .baseline_specs import make_spec
 
 from skinflint.api import plan_spec
 from skinflint.plan import BATCH_AWARE, plan_from_dict

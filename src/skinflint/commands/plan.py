@@ -33,6 +33,8 @@ def plan_command(
     headroom: float = typer.Option(0.0, "--headroom", help="Plan for rate x (1 + headroom)."),
     hardware: Optional[str] = typer.Option(None, "--hardware", help="Comma-separated hardware subset."),
     no_sharing: bool = typer.Option(False, "--no-sharing", help="No shared workers (dedicated workers only)."),
+    fanout_lag: bool = typer.Option(False, "--fanout-lag",
+                                    help="Add the fan-out lag to W: safe when a request's items arrive together."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the plan JSON here."),
 ) -> None:
@@ -40,7 +42,8 @@ def plan_command(
     if fmt not in ("table", "json"):
         raise SpecError("command line", "--format", f"unknown format {fmt!r}", "use table or json")
     result = make_plan(app_file, planner=planner, rate=rate, slo_ms=slo_ms, utilization=utilization,
-                       headroom=headroom, hardware=parse_hardware(hardware), sharing=not no_sharing)
+                       headroom=headroom, hardware=parse_hardware(hardware), sharing=not no_sharing,
+                       fanout_lag=fanout_lag)
     if output is not None:
         output.write_text(result.to_json() + "\n", encoding="utf-8")
     if fmt == "json":

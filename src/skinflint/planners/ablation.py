@@ -45,7 +45,8 @@ def single_config_ba(configs: list[Config], rate: float, u: float, budget: float
     return best
 
 
-def single_config_rr(configs: list[Config], rate: float, u: float, budget: float) -> tuple[Config, int] | None:
+def single_config_rr(configs: list[Config], rate: float, u: float, budget: float,
+                     lag_ms: float = 0.0) -> tuple[Config, int] | None:
     """The usual pick under round-robin: among configs with 2·d <= L (and W_rr <= L with
     n = ceil(r / (u θ)) workers), the cheapest per request, price / θ; ties go to the cheaper total."""
     best = None
@@ -53,7 +54,7 @@ def single_config_rr(configs: list[Config], rate: float, u: float, budget: float
         if not leq(2 * c.latency_ms, budget):
             continue
         n = max(1, math.ceil(rate / (u * c.throughput) - model.RTOL))
-        if not leq(model.worst_latency_rr_ms(c.batch_size, c.latency_ms, rate, n), budget):
+        if not leq(model.worst_latency_rr_ms(c.batch_size, c.latency_ms, rate, n, lag_ms), budget):
             continue
         key = (c.cost_per_request, n * c.price_per_hour)
         if best is None or key < best[0]:
@@ -72,22 +73,23 @@ class EvenSplitPlanner:
 
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
         spec = planned_spec(spec, options)
-        configs = configs_by_module(spec)
+        configs = configs_by_module(spec, options.fanout_lag)
         require_feasible(spec, configs)
         budgets = even_budgets(spec.app)
         u = options.utilization
         modules = []
         for m in spec.app.modules:
             rate, budget = spec.app.module_rate(m.name), budgets[m.name]
-            mp = self._module(spec, m.name, configs[m.name], rate, u, budget)
+            mp = self._module(spec, m.name, configs[m.name], rate, u, budget, options.fanout_lag)
             if mp is None:
                 raise InfeasibleError(f"{spec.app.name} ({self.name})", spec.app.slo_ms,
-                                      self._least_slo(spec, configs, u))
+                                      self._least_slo(spec, configs, u, options.fanout_lag))
             modules.append(mp)
         return Plan(spec.app.name, self.name, spec.app.rate, spec.app.slo_ms, tuple(modules), spec.app.hop_ms,
-                    lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u, headroom=options.headroom)
+                    lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u, headroom=options.headroom,
+                    fanout_lag=options.fanout_lag)
 
-    def _least_slo(self, spec: Spec, configs: dict[str, list[Config]], u: float) -> float:
+    def _least_slo(self, spec: Spec, configs: dict[str, list[Config]], u: float, fanout_lag: bool) -> float:
         """Smallest SLO whose even share fits every module under this planner's rules."""
         depth: dict[str, int] = {}
         for m in spec.app.modules:
@@ -96,9 +98,10 @@ class EvenSplitPlanner:
         least = 0.0
         for m in spec.app.modules:
             rate = spec.app.module_rate(m.name)
+            lag = model.fanout_lag_ms(m.rate_factor, spec.app.rate) if fanout_lag else 0.0
             if self.dispatch == ROUND_ROBIN:
                 need = min(max(2 * c.latency_ms, model.worst_latency_rr_ms(
-                    c.batch_size, c.latency_ms, rate, max(1, math.ceil(rate / (u * c.throughput) - model.RTOL))))
+                    c.batch_size, c.latency_ms, rate, max(1, math.ceil(rate / (u * c.throughput) - model.RTOL)), lag))
                     for c in configs[m.name])
             else:
                 need = min(c.worst_latency_ms for c in configs[m.name])
@@ -106,7 +109,7 @@ class EvenSplitPlanner:
         return k * (least + spec.app.hop_ms)
 
     def _module(self, spec: Spec, name: str, configs: list[Config], rate: float, u: float,
-                budget: float) -> ModulePlan | None:
+                budget: float, fanout_lag: bool) -> ModulePlan | None:
         mod = spec.app.module(name)
         if self.several_configs:
             front = module_frontier(configs, rate, u, budget)
@@ -115,11 +118,12 @@ class EvenSplitPlanner:
             mp = module_plan(spec, name, front[-1])
             return ModulePlan(mp.name, mp.model, mp.rate, budget, mp.worst_latency_ms, mp.groups, BATCH_AWARE)
         if self.dispatch == ROUND_ROBIN:
-            pick = single_config_rr(configs, rate, u, budget)
+            lag = model.fanout_lag_ms(mod.rate_factor, spec.app.rate) if fanout_lag else 0.0
+            pick = single_config_rr(configs, rate, u, budget, lag)
             if pick is None:
                 return None
             c, n = pick
-            w = model.worst_latency_rr_ms(c.batch_size, c.latency_ms, rate, n)
+            w = model.worst_latency_rr_ms(c.batch_size, c.latency_ms, rate, n, lag)
             group = Group(c.hardware, c.batch_size, n, c.latency_ms, c.price_per_hour, w, c.exec_batch_size, rate)
             return ModulePlan(name, mod.model, rate, budget, w, (group,), ROUND_ROBIN)
         pick = single_config_ba(configs, rate, u, budget)

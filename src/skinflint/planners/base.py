@@ -14,12 +14,14 @@ from skinflint.spec.types import Spec
 @dataclass(frozen=True)
 class PlanOptions:
     """Planner options: utilization cap u in (0, 1], headroom >= 0 (plan for rate x (1 + h)),
-    an optional hardware subset, and whether residuals may share workers (node merging)."""
+    an optional hardware subset, whether residuals may share workers (node merging), and whether
+    worst latencies add the fan-out lag (conservative for requests whose items arrive together)."""
 
     utilization: float = 1.0
     headroom: float = 0.0
     hardware: tuple[str, ...] | None = None
     sharing: bool = True
+    fanout_lag: bool = False
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.utilization) and 0 < self.utilization <= 1):
@@ -47,9 +49,10 @@ def planned_spec(spec: Spec, options: PlanOptions) -> Spec:
     return replace(spec, app=app, hardware=hw)
 
 
-def configs_by_module(spec: Spec) -> dict[str, list[Config]]:
+def configs_by_module(spec: Spec, fanout_lag: bool = False) -> dict[str, list[Config]]:
     """Each module's configurations at its rate r_m (spec already scaled by planned_spec)."""
-    return {m.name: module_configs(spec, m.name, spec.app.module_rate(m.name)) for m in spec.app.modules}
+    return {m.name: module_configs(spec, m.name, spec.app.module_rate(m.name), fanout_lag=fanout_lag)
+            for m in spec.app.modules}
 
 
 def smallest_feasible_slo(spec: Spec, configs: dict[str, list[Config]]) -> float:

@@ -17,7 +17,7 @@ from itertools import groupby
 
 import numpy as np
 
-from skinflint.model import RTOL, Config, cover_needed, leq, shared_worst_latency_ms
+from skinflint.model import RTOL, Config, cover_needed, leq
 from skinflint.planners.cover import min_cover, min_cover_cost
 
 
@@ -30,8 +30,8 @@ class Slot:
     cycle_ms: float
 
     def worst_latency_ms(self, rate: float) -> float:
-        """W = 1000 (b - 1) / r + T_s + d (rule 3)."""
-        return shared_worst_latency_ms(self.config.batch_size, self.config.latency_ms, rate, self.cycle_ms)
+        """W = 1000 (b - 1) / r + T_s + d (rule 3): the config's own W plus one shared cycle."""
+        return self.config.worst_latency_ms + self.cycle_ms
 
 
 @dataclass(frozen=True)

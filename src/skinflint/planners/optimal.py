@@ -75,7 +75,7 @@ class OptimalPlanner:
 
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
         spec = planned_spec(spec, options)
-        configs = configs_by_module(spec)
+        configs = configs_by_module(spec, options.fanout_lag)
         require_feasible(spec, configs)
         caps = budget_caps(spec, configs)
         u = options.utilization
@@ -96,7 +96,7 @@ class OptimalPlanner:
         modules = tuple(module_plan(spec, m.name, points[m.name]) for m in spec.app.modules)
         return Plan(spec.app.name, self.name, spec.app.rate, spec.app.slo_ms, modules, spec.app.hop_ms,
                     shared_workers(bins), lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u,
-                    headroom=options.headroom, notes=notes)
+                    headroom=options.headroom, notes=notes, fanout_lag=options.fanout_lag)
 
 
 register(OptimalPlanner())

@@ -124,8 +124,7 @@ def _walk_bins(spec: Spec, hw: str, price: float, group: tuple[str, ...],
     def walk(i: int, acc: float, chosen: tuple[Config, ...]) -> None:
         if i == len(group):
             t_s = sum(c.latency_ms for c in chosen)
-            if not all(leq(1000.0 * (c.batch_size - 1) / spec.app.module_rate(m) + t_s + c.latency_ms, caps[m])
-                       for m, c in zip(group, chosen)):
+            if not all(leq(c.worst_latency_ms + t_s, caps[m]) for m, c in zip(group, chosen)):  # rule 3
                 return
             gain = sum(members[m].gain(c, t_s, u) for m, c in zip(group, chosen))  # type: ignore[union-attr]
             if gain > need:

@@ -2,8 +2,7 @@
 
 `compare_rows` runs each planner through `plan_spec` (so every plan is verified) and returns one
 row per planner; `compare_table` and `CompareRow.to_dict` render them. The simulated columns
-come from `simulate_plan`, which calls `skinflint.sim.simulate` when the simulator provides one
-and leaves the columns empty ('—') otherwise.
+come from `simulate_plan` (uniform arrivals at the offered rate, `skinflint.sim.simulate`).
 """
 
 from __future__ import annotations
@@ -34,22 +33,21 @@ class SimSummary:
     slo_attainment: float
 
 
-def simulate_plan(plan: Plan, spec: Spec) -> SimSummary | None:
-    """Simulate `plan` with `skinflint.sim.simulate(plan, spec)` if the simulator offers it; None
-    otherwise. The result may be an object or a mapping with p99_ms, worst_ms, slo_attainment."""
-    try:
-        from skinflint import sim
-    except ImportError:
-        return None
-    simulate = getattr(sim, "simulate", None)
-    if simulate is None:
-        return None
-    result = simulate(plan, spec)
+def simulate_plan(plan: Plan, spec: Spec, duration_s: float = 30.0, arrivals: str = "uniform",
+                  seed: int = 0) -> SimSummary | None:
+    """Simulate `plan` for `duration_s` under `arrivals` at its offered rate (deterministic seed);
+    None for plans the simulator cannot run yet (round-robin shares on shared workers)."""
+    import numpy as np
 
-    def field(name: str) -> float:
-        return float(result[name] if isinstance(result, dict) else getattr(result, name))
+    from skinflint.sim import simulate
 
-    return SimSummary(field("p99_ms"), field("worst_ms"), field("slo_attainment"))
+    if any(s.rate is not None for sw in plan.shared_workers for s in sw.slots):
+        return None
+
+    result = simulate(plan, spec, arrivals, duration_s, np.random.default_rng(seed))
+    lat = result.latency_ms
+    return SimSummary(float(np.percentile(lat, 99)) if lat.size else math.nan,
+                      float(lat.max()) if lat.size else math.nan, result.slo_attainment)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,91 @@
+"""`skinflint simulate APP.yaml`: run a plan (given, or made now) through the simulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import typer
+
+from skinflint.api import plan as make_plan
+from skinflint.cli import app
+from skinflint.errors import SpecError
+from skinflint.plan import Plan, plan_from_dict
+from skinflint.report.sim_tables import print_result, write_cdf
+from skinflint.sim import make_arrivals, parse_jitter, simulate
+from skinflint.sim.arrivals import arrival_kinds, arrival_params
+from skinflint.spec.files import read_text
+from skinflint.spec.loader import load_spec
+
+
+def parse_arrivals(text: str, rate: float) -> Any:
+    """`KIND[:key=value,...]`, e.g. `bursty:ratio=4,burst_s=2` or `replay:file=ts.txt`; the offered
+    rate is passed to processes that take a `rate` unless given."""
+    kind, _, rest = text.partition(":")
+    if kind not in arrival_kinds():
+        raise SpecError("command line", "--arrivals", f"unknown arrival process {kind!r}",
+                        f"choose one of: {', '.join(arrival_kinds())}")
+    params: dict[str, Any] = {}
+    for item in filter(None, (p.strip() for p in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise SpecError("command line", "--arrivals", f"cannot read {item!r} in {text!r}",
+                            "write KIND:key=value,key=value (e.g. bursty:ratio=4,burst_s=2)")
+        try:
+            params[key] = float(value)
+        except ValueError:
+            params[key] = value
+    if "rate" in arrival_params(kind) and "rate" not in params and kind not in ("varying",):
+        params["rate"] = rate
+    return make_arrivals(kind, **params)
+
+
+def load_plan(path: Path) -> Plan:
+    """A plan JSON as written by `skinflint plan --format json` (FORMATS.md)."""
+    try:
+        return plan_from_dict(json.loads(read_text(path, "plan")))
+    except json.JSONDecodeError as e:
+        raise SpecError(path, f"line {e.lineno}", f"not JSON: {e.msg}", "write the plan with --format json") from None
+    except (KeyError, TypeError, ValueError) as e:
+        raise SpecError(path, "", f"not a plan: {e!r}", "write the plan with `skinflint plan --format json`") from None
+
+
+@app.command("simulate")
+def simulate_command(
+    app_file: Path = typer.Argument(..., help="Application YAML (FORMATS.md)."),
+    plan_file: Optional[Path] = typer.Option(None, "--plan", help="Plan JSON to simulate (default: plan now)."),
+    arrivals: str = typer.Option("poisson", "--arrivals",
+                                 help="KIND[:key=value,...]: uniform, poisson, bursty, onoff, varying, diurnal, replay."),
+    duration: float = typer.Option(60.0, "--duration", help="Seconds of arrivals to simulate."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random generator."),
+    rate: Optional[float] = typer.Option(None, "--rate", help="Offered rate (default: the app's)."),
+    headroom: float = typer.Option(0.0, "--headroom", help="When planning: plan for rate x (1 + headroom)."),
+    planner: str = typer.Option("optimal", "--planner", help="When planning: the planner."),
+    dispatch: Optional[str] = typer.Option(None, "--dispatch", help="Run every module with this policy "
+                                           "(cyclic, adaptive, round-robin); default: the plan's."),
+    early_close: bool = typer.Option(False, "--early-close", help="Deadline-aware early close of partial batches."),
+    jitter: Optional[str] = typer.Option(None, "--jitter", help="Batch time jitter: lognormal:SIGMA or uniform:LO,HI."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+    cdf: Optional[Path] = typer.Option(None, "--cdf", help="Write a latency CDF plot (PNG) here."),
+) -> None:
+    """Simulate a plan for APP.yaml: latency percentiles, SLO attainment, drops, batches, utilisation, cost."""
+    if fmt not in ("table", "json"):
+        raise SpecError("command line", "--format", f"unknown format {fmt!r}", "use table or json")
+    if seed < 0:
+        raise SpecError("command line", "--seed", f"must be >= 0 (got {seed})", "pass a non-negative integer")
+    spec = load_spec(app_file)
+    plan = load_plan(plan_file) if plan_file else make_plan(spec, planner=planner, headroom=headroom)
+    offered = plan.offered_rate if rate is None else rate
+    if not offered > 0:
+        raise SpecError("command line", "--rate", f"must be positive (got {offered})", "pass a positive rate")
+    process = parse_arrivals(arrivals, offered)
+    result = simulate(plan, spec, process, duration, np.random.default_rng(seed), dispatch=dispatch,
+                      early_close=early_close, jitter=parse_jitter(jitter) if jitter else None)
+    if cdf is not None:
+        write_cdf(result, cdf)
+    if fmt == "json":
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print_result(result)

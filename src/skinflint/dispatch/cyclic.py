@@ -1,0 +1,145 @@
+"""Batch-aware dispatch as MODEL.md states it: cut the stream into runs of consecutive items,
+one batch per worker, handed to the workers in a fixed cyclic order.
+
+Worker k of the cycle gets one batch of b_k every T = 1000 * sum(b) / r ms, so under uniform
+arrivals it is free again (d_k <= T) and no item waits longer than W = 1000 (b - 1) / r + d.
+
+Runs are cut in *index* order, not arrival order: an item that overtakes an earlier one (its
+request left a fast upstream worker before the earlier one left a slow one) waits in a small
+reorder buffer. Cutting in arrival order breaks the end-to-end bound downstream of mixed
+configurations (docs/simulator.md gives the case).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Sequence
+
+from skinflint.dispatch.base import EarlyClose, INF, Launch, NOTHING, PolicyBase, Worker, check_workers
+
+_SKIPPED = None
+
+
+class CyclicPolicy(PolicyBase):
+    """Fixed cyclic batch-aware dispatch, in index order, with optional deadline-aware early close."""
+
+    name = "cyclic"
+
+    def __init__(self, workers: Sequence[Worker], early_close: EarlyClose | None = None) -> None:
+        self.workers = check_workers(workers)
+        self.sizes = [w.batch_size for w in self.workers]
+        self.early_close = early_close
+        self.turn = 0                      # the worker the open batch is for
+        self.open: list[int] = []          # consecutive indices of the open batch
+        self.oldest_deadline = INF
+        self.next_index = 0                # the index the open batch waits for
+        self.ahead: dict[int, float | None] = {}   # overtaking arrivals (None = skipped)
+        self.queued: list[deque[list[int]]] = [deque() for _ in self.workers]
+        self.busy = [False] * len(self.workers)
+        self.ended = False
+        self._out: list[Launch] = []
+
+    # -- the protocol ---------------------------------------------------------------------------
+    def arrive(self, index: int, now: float, deadline: float) -> Sequence[Launch]:
+        """Add the item; close the open batch when it is full."""
+        if index != self.next_index:
+            self.ahead[index] = deadline
+            return NOTHING
+        self._take(index, deadline)
+        if self.ahead:
+            self._drain_ahead()
+        return self._flush()
+
+    def arrive_run(self, start: int, stop: int, now: float, deadline: float) -> Sequence[Launch]:
+        """Add a run of items at once (one request's), cutting batches where they fill."""
+        if start != self.next_index:
+            for index in range(start, stop):
+                self.ahead[index] = deadline
+            return NOTHING
+        sizes, open_ = self.sizes, self.open
+        while start < stop:
+            if not open_:
+                self.oldest_deadline = deadline
+            take = min(sizes[self.turn] - len(open_), stop - start)
+            open_.extend(range(start, start + take))
+            start += take
+            self.next_index = start
+            if len(open_) == sizes[self.turn]:
+                self._close()
+                open_ = self.open
+        if self.ahead:
+            self._drain_ahead()
+        return self._flush()
+
+    def skip(self, index: int, now: float) -> Sequence[Launch]:
+        """Pass over an index that will never come."""
+        if index != self.next_index:
+            self.ahead[index] = _SKIPPED
+            return NOTHING
+        self.next_index += 1
+        self._drain_ahead()
+        return self._flush()
+
+    def worker_done(self, worker: int, now: float) -> Sequence[Launch]:
+        """Start the worker's next closed batch, if one waits."""
+        self.busy[worker] = False
+        if self.queued[worker]:
+            self._start(worker, self.queued[worker].popleft())
+        return self._flush()
+
+    def end_of_stream(self, now: float) -> Sequence[Launch]:
+        """Close the last, partial batch."""
+        self.ended = True
+        if self.open:
+            self._close()
+        return self._flush()
+
+    def wake_at(self, now: float) -> float | None:
+        """With early close: when the open batch should leave for its (idle) worker."""
+        if self.early_close is None or not self.open or self.busy[self.turn]:
+            return None
+        return self.early_close.next_time(now, self.oldest_deadline, self.workers[self.turn], len(self.open))
+
+    def tick(self, now: float) -> Sequence[Launch]:
+        """Close the open batch early if that is due and still helps."""
+        if (self.early_close is not None and self.open and not self.busy[self.turn]
+                and self.early_close.due(now, self.oldest_deadline, self.workers[self.turn], len(self.open))):
+            self._close()
+        return self._flush()
+
+    # -- internals ------------------------------------------------------------------------------
+    def _take(self, index: int, deadline: float) -> None:
+        if not self.open:
+            self.oldest_deadline = deadline
+        self.open.append(index)
+        self.next_index = index + 1
+        if len(self.open) == self.sizes[self.turn]:
+            self._close()
+
+    def _drain_ahead(self) -> None:
+        ahead = self.ahead
+        while self.next_index in ahead:
+            deadline = ahead.pop(self.next_index)
+            if deadline is _SKIPPED:
+                self.next_index += 1
+            else:
+                self._take(self.next_index, deadline)
+
+    def _close(self) -> None:
+        batch, self.open, self.oldest_deadline = self.open, [], INF
+        worker = self.turn
+        self.turn = (worker + 1) % len(self.sizes)
+        if self.busy[worker]:
+            self.queued[worker].append(batch)
+        else:
+            self._start(worker, batch)
+
+    def _start(self, worker: int, batch: list[int]) -> None:
+        self.busy[worker] = True
+        self._out.append((worker, batch))
+
+    def _flush(self) -> Sequence[Launch]:
+        if not self._out:
+            return NOTHING
+        out, self._out = self._out, []
+        return out

@@ -1,0 +1,40 @@
+"""One small registry class for a family of pluggable things (policies, arrival processes, ...):
+a dict by name; a duplicate name is an error, and an unknown one lists the known names."""
+
+from __future__ import annotations
+
+from typing import Callable, Generic, TypeVar
+
+from skinflint.errors import SpecError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Named entries of one kind; `option` is the command-line option that names them."""
+
+    def __init__(self, kind: str, option: str, load: Callable[[], None] | None = None) -> None:
+        self.kind, self.option, self._load = kind, option, load
+        self._entries: dict[str, T] = {}
+
+    def register(self, name: str, entry: T) -> T:
+        """Add `entry` under `name`; a duplicate name is a ValueError."""
+        if name in self._entries:
+            raise ValueError(f"{self.kind} {name!r} is already registered")
+        self._entries[name] = entry
+        return entry
+
+    def names(self) -> list[str]:
+        """The registered names, sorted."""
+        if self._load:
+            self._load()
+        return sorted(self._entries)
+
+    def get(self, name: str) -> T:
+        """The entry called `name`; a SpecError listing the known names if there is none."""
+        known = self.names()
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise SpecError("options", self.option, f"unknown {self.kind} {name!r}",
+                            f"choose one of: {', '.join(known)}") from None

@@ -1,0 +1,44 @@
+"""Hold a simulation to the plan's promise (MODEL.md under uniform arrivals at the planned rate).
+
+An item of module m that ran on a worker of config c is promised by
+    request arrival + O_m + W_m(c),
+where O_m is the longest path of the parents' promises plus hops (`SimModule.promise_offset_ms`)
+and W_m(c) includes the module's fan-out lag (`model.fanout_lag_ms`); every request is promised
+by arrival + slo_ms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from skinflint.sim.result import SimResult
+
+TOL_MS = 1e-6
+
+
+def item_excess_ms(result: SimResult) -> dict[str, np.ndarray]:
+    """Per module, how far each item that ran finished past its promise (<= 0: kept)."""
+    out = {}
+    arrival = result.trace.arrival_ms
+    for m, mt in zip(result.model.modules, result.trace.modules):
+        ran = mt.ran
+        promise = np.array([w.promise_ms for w in m.workers])[mt.item_worker[ran]]
+        bound = m.promise_offset_ms + promise
+        out[m.name] = mt.done_ms[ran] - arrival[mt.item_request[ran]] - bound
+    return out
+
+
+def promise_violations(result: SimResult) -> list[str]:
+    """One line per module whose items broke their promise, and one if requests broke the SLO."""
+    out = []
+    for name, excess in item_excess_ms(result).items():
+        tol = TOL_MS + 1e-12 * result.span_ms
+        bad = excess > tol
+        if bad.any():
+            out.append(f"module {name!r}: {int(bad.sum())} items finished after their promise, "
+                       f"worst by {float(excess.max()):.6f} ms")
+    slo = result.model.slo_ms
+    over = result.latency_ms - slo
+    if over.size and over.max() > TOL_MS:
+        out.append(f"{int((over > TOL_MS).sum())} requests over slo_ms {slo:g}, worst by {float(over.max()):.6f} ms")
+    return out
