@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
-from skinflint.plan import Plan
+from skinflint.plan import FleetPlan, Plan
 from skinflint.planners import PlanOptions, get_planner
 from skinflint.spec.loader import load_spec, select_hardware, with_overrides
 from skinflint.spec.types import Spec
@@ -42,3 +42,26 @@ def plan_spec(spec: Spec, *, planner: str = "optimal", options: PlanOptions | No
     scaled = replace(spec, app=replace(spec.app, rate=result.rate))
     check(result, scaled)
     return result.with_timing(elapsed)
+
+
+def plan_fleet_files(app_files: Iterable[str | Path], *, planner: str = "optimal", rate: float | None = None,
+                     slo_ms: float | None = None, utilization: float = 1.0, headroom: float = 0.0,
+                     hardware: Iterable[str] | None = None, sharing: bool = True) -> FleetPlan:
+    """Plan several applications together (shared model pools across them), verified."""
+    from skinflint.errors import SpecError
+    from skinflint.planners.fleet import plan_fleet
+    from skinflint.verify import verify_fleet
+
+    if planner != "optimal":
+        raise SpecError("command line", "--planner", f"fleet planning uses the optimal planner, not {planner!r}",
+                        "drop --planner or plan the apps one by one")
+    specs = [load_spec(a, rate=rate, slo_ms=slo_ms, hardware=hardware) for a in app_files]
+    options = PlanOptions(utilization=utilization, headroom=headroom, sharing=sharing)
+    fleet = plan_fleet(specs, options)
+    scaled = [replace(s, app=replace(s.app, rate=p.rate)) for s, p in zip(specs, fleet.apps)]
+    problems = verify_fleet(fleet, scaled)
+    if problems:
+        from skinflint.errors import PlanInvalidError
+
+        raise PlanInvalidError(problems)
+    return fleet

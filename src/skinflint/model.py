@@ -74,6 +74,19 @@ def shared_worst_latency_rr_ms(latency_ms: float, cycle_ms_: float) -> float:
     return cycle_ms_ + latency_ms
 
 
+def pool_worst_latency_ms(batch_size: int, latency_ms: float, rate: float, members: int) -> float:
+    """A pool serving k modules' streams merged (each uniform, any phase) at combined rate R:
+    b - 1 more requests arrive within 1000 (b + k - 2) / R of any request, so
+    W = 1000 (b + k - 2) / R + d(h, b)  (= MODEL.md's W for k = 1; docs/pools.md)."""
+    return 1000.0 * (batch_size + members - 2) / rate + latency_ms
+
+
+def pool_cover_needed(slowest_ms: float, rate: float, utilization: float, members: int) -> int:
+    """A pool's cycle: N = sum n b consecutive requests of k merged uniform streams span at least
+    1000 (N - k + 1) / R, so the slowest batch fits iff N >= R D / (1000 u) + k - 1."""
+    return cover_needed(slowest_ms, rate, utilization) + members - 1
+
+
 @dataclass(frozen=True)
 class Config:
     """A configuration c = (h, b) of one module: effective batch time, price and worst latency."""

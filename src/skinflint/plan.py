@@ -51,6 +51,7 @@ class ModulePlan:
     worst_latency_ms: float
     groups: tuple[Group, ...]
     dispatch: str = BATCH_AWARE
+    pool: str | None = None     # served by this pool (plan.pools / fleet.pools) instead of own groups
 
     @property
     def cost_per_hour(self) -> float:
@@ -61,9 +62,34 @@ class ModulePlan:
         return sum(g.workers for g in self.groups)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "model": self.model, "rate": self.rate, "dispatch": self.dispatch,
-                "budget_ms": self.budget_ms, "worst_latency_ms": self.worst_latency_ms,
-                "cost_per_hour": self.cost_per_hour, "groups": [g.to_dict() for g in self.groups]}
+        d = {"name": self.name, "model": self.model, "rate": self.rate, "dispatch": self.dispatch,
+             "budget_ms": self.budget_ms, "worst_latency_ms": self.worst_latency_ms,
+             "cost_per_hour": self.cost_per_hour, "groups": [g.to_dict() for g in self.groups]}
+        if self.pool is not None:
+            d["pool"] = self.pool
+        return d
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Workers serving several modules that run the same model, in one app or several, from one
+    merged stream (docs/pools.md). Members are named "app/module"; `rate` is their sum."""
+
+    name: str
+    model: str
+    members: tuple[str, ...]
+    rate: float
+    worst_latency_ms: float
+    groups: tuple[Group, ...]
+
+    @property
+    def cost_per_hour(self) -> float:
+        return sum(g.cost_per_hour for g in self.groups)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "model": self.model, "members": list(self.members), "rate": self.rate,
+                "worst_latency_ms": self.worst_latency_ms, "cost_per_hour": self.cost_per_hour,
+                "groups": [g.to_dict() for g in self.groups]}
 
 
 @dataclass(frozen=True)
@@ -117,10 +143,12 @@ class Plan:
     headroom: float = 0.0
     notes: tuple[str, ...] = field(default=())
     fanout_lag: bool = False
+    pools: tuple[Pool, ...] = ()
 
     @property
     def cost_per_hour(self) -> float:
-        return sum(m.cost_per_hour for m in self.modules) + sum(s.price_per_hour for s in self.shared_workers)
+        return (sum(m.cost_per_hour for m in self.modules) + sum(s.price_per_hour for s in self.shared_workers)
+                + sum(p.cost_per_hour for p in self.pools))
 
     @property
     def offered_rate(self) -> float:
@@ -151,6 +179,8 @@ class Plan:
         }
         if self.shared_workers:
             d["shared_workers"] = [s.to_dict() for s in self.shared_workers]
+        if self.pools:
+            d["pools"] = [p.to_dict() for p in self.pools]
         if self.notes:
             d["notes"] = list(self.notes)
         return d
@@ -162,14 +192,50 @@ class Plan:
 HOURS_PER_MONTH = 730.0  # 365 * 24 / 12, the usual cloud-billing month
 
 
+@dataclass(frozen=True)
+class FleetPlan:
+    """Several applications planned together; pools may serve modules of several of them.
+    Each app plan's cost excludes the fleet's pools, which are counted once here."""
+
+    apps: tuple[Plan, ...]
+    pools: tuple[Pool, ...]
+    separate_cost_per_hour: float      # the same apps each planned alone
+    planning_ms: float = 0.0
+
+    @property
+    def cost_per_hour(self) -> float:
+        return sum(p.cost_per_hour for p in self.apps) + sum(p.cost_per_hour for p in self.pools)
+
+    @property
+    def saving_per_hour(self) -> float:
+        return self.separate_cost_per_hour - self.cost_per_hour
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fleet": [p.to_dict() for p in self.apps], "pools": [p.to_dict() for p in self.pools],
+                "cost_per_hour": self.cost_per_hour, "cost_per_month": self.cost_per_hour * HOURS_PER_MONTH,
+                "separate_cost_per_hour": self.separate_cost_per_hour, "saving_per_hour": self.saving_per_hour,
+                "planning_ms": self.planning_ms}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+def _groups_from(items: list[dict[str, Any]]) -> tuple[Group, ...]:
+    return tuple(Group(g["hardware"], int(g["batch_size"]), int(g["workers"]), float(g["latency_ms"]),
+                       float(g["price_per_hour"]), float(g["worst_latency_ms"]), g.get("exec_batch_size"),
+                       g.get("rate")) for g in items)
+
+
+def pool_from_dict(d: dict[str, Any]) -> Pool:
+    return Pool(d["name"], d["model"], tuple(d["members"]), float(d["rate"]), float(d["worst_latency_ms"]),
+                _groups_from(d["groups"]))
+
+
 def plan_from_dict(d: dict[str, Any]) -> Plan:
     """Rebuild a Plan from its JSON form (as written by `Plan.to_dict`)."""
     modules = tuple(
         ModulePlan(m["name"], m["model"], float(m["rate"]), float(m["budget_ms"]), float(m["worst_latency_ms"]),
-                   tuple(Group(g["hardware"], int(g["batch_size"]), int(g["workers"]), float(g["latency_ms"]),
-                               float(g["price_per_hour"]), float(g["worst_latency_ms"]),
-                               g.get("exec_batch_size"), g.get("rate")) for g in m["groups"]),
-                   m.get("dispatch", BATCH_AWARE))
+                   _groups_from(m["groups"]), m.get("dispatch", BATCH_AWARE), m.get("pool"))
         for m in d["modules"])
     shared = tuple(
         SharedWorker(s["hardware"], float(s["cycle_ms"]), float(s["price_per_hour"]),
@@ -179,4 +245,4 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
     return Plan(d["app"], d["planner"], float(d["rate"]), float(d["slo_ms"]), modules, float(d.get("hop_ms", 0.0)),
                 shared, float(d.get("lower_bound_per_hour", 0.0)), float(d.get("planning_ms", 0.0)),
                 float(d.get("utilization", 1.0)), float(d.get("headroom", 0.0)), tuple(d.get("notes", ())),
-                bool(d.get("fanout_lag", False)))
+                bool(d.get("fanout_lag", False)), tuple(pool_from_dict(p) for p in d.get("pools", ())))

@@ -7,11 +7,12 @@ cycle rules, shared-worker rules, path budgets — and trusts nothing the plan s
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Mapping, Sequence
 
 from skinflint import model
 from skinflint.errors import PlanInvalidError
 from skinflint.model import leq
-from skinflint.plan import BATCH_AWARE, ROUND_ROBIN, ModulePlan, Plan
+from skinflint.plan import BATCH_AWARE, ROUND_ROBIN, FleetPlan, ModulePlan, Plan, Pool
 from skinflint.spec.types import Spec
 
 
@@ -30,8 +31,11 @@ def _effective(spec: Spec, model_name: str, hardware: str, batch: int, where: st
         return None
 
 
-def verify(plan: Plan, spec: Spec) -> list[str]:
-    """Every way `plan` breaks MODEL.md for `spec`; an empty list means the plan is valid."""
+def verify(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = None) -> list[str]:
+    """Every way `plan` breaks MODEL.md for `spec`; an empty list means the plan is valid.
+
+    Pooled modules are checked against `pools` (default: the plan's own, whose pool-level rules
+    are checked here too; a fleet's pools are checked by `verify_fleet`)."""
     out: list[str] = []
     app = spec.app
     u = plan.utilization
@@ -72,14 +76,80 @@ def verify(plan: Plan, spec: Spec) -> list[str]:
         if not leq(total, limit):
             out.append(f"{where}: slot times sum to {total:.4f} ms > {limit:.4f} ms (cycle {sw.cycle_ms:.4f} ms)")
 
+    own_pools = pools is None
+    pools = {p.name: p for p in plan.pools} if pools is None else dict(pools)
     for m in app.modules:
         mp = planned[m.name]
+        if mp.pool is not None:
+            out += _verify_pooled(mp, spec, plan, pools)
+            continue
         out += _verify_module(mp, spec, plan.rate * m.rate_factor, u, shared_by_module.get(m.name, []),
                               model.fanout_lag_ms(m.rate_factor, plan.rate) if plan.fanout_lag else 0.0)
 
+    if own_pools:
+        for p in plan.pools:
+            member_rates = {f"{plan.app}/{mp.name}": plan.rate * app.module(mp.name).rate_factor
+                            for mp in plan.modules if mp.pool == p.name}
+            out += verify_pool(p, spec, member_rates, u)
     path = model.longest_path_ms(app.modules, {m.name: planned[m.name].budget_ms for m in app.modules}, app.hop_ms)
     if not leq(path, plan.slo_ms):
         out.append(f"the longest path's budgets plus hops take {path:.4f} ms > slo_ms {plan.slo_ms}")
+    return out
+
+
+def _verify_pooled(mp: ModulePlan, spec: Spec, plan: Plan, pools: Mapping[str, Pool]) -> list[str]:
+    """A module served by a pool: the pool's worst latency must fit the module's budget."""
+    where = f"module {mp.name!r}"
+    pool = pools.get(mp.pool or "")
+    if pool is None:
+        return [f"{where}: pool {mp.pool!r} does not exist"]
+    out = []
+    if mp.groups:
+        out.append(f"{where}: a pooled module has no groups of its own")
+    if pool.model != spec.app.module(mp.name).model:
+        out.append(f"{where}: pool {pool.name!r} runs {pool.model!r}, not the module's model")
+    if f"{plan.app}/{mp.name}" not in pool.members:
+        out.append(f"{where}: not a member of pool {pool.name!r}")
+    worst = _pool_worst(pool, spec, out)
+    if not leq(worst, mp.budget_ms):
+        out.append(f"{where}: pool worst latency {worst:.4f} ms > budget {mp.budget_ms:.4f} ms")
+    if not leq(worst, mp.worst_latency_ms):
+        out.append(f"{where}: reported worst latency {mp.worst_latency_ms} < the pool's {worst}")
+    return out
+
+
+def _pool_worst(pool: Pool, spec: Spec, out: list[str]) -> float:
+    worst = 0.0
+    for g in pool.groups:
+        d = _effective(spec, pool.model, g.hardware, g.batch_size, f"pool {pool.name!r}", out)
+        if d is not None:
+            worst = max(worst, model.pool_worst_latency_ms(g.batch_size, d, pool.rate, len(pool.members)))
+    return worst
+
+
+def verify_pool(pool: Pool, spec: Spec, member_rates: Mapping[str, float], utilization: float) -> list[str]:
+    """Pool-level rules (docs/pools.md): its rate is its members' sum; groups are profiled and
+    priced; N = sum n b satisfies max d <= u 1000 (N - k + 1) / R."""
+    where = f"pool {pool.name!r}"
+    out: list[str] = []
+    if not pool.groups:
+        out.append(f"{where}: no workers")
+    if sorted(member_rates) != sorted(pool.members):
+        out.append(f"{where}: members {sorted(pool.members)} differ from the modules that use it {sorted(member_rates)}")
+    if not _close(sum(member_rates.values()), pool.rate):
+        out.append(f"{where}: rate {pool.rate} differs from its members' sum {sum(member_rates.values())}")
+    slowest, total = 0.0, 0
+    for g in pool.groups:
+        d = _effective(spec, pool.model, g.hardware, g.batch_size, where, out)
+        if d is None:
+            continue
+        if not _close(g.latency_ms, d) or not _close(g.price_per_hour, spec.price(g.hardware)):
+            out.append(f"{where}: group {g.hardware} @ {g.batch_size} has the wrong latency or price")
+        slowest, total = max(slowest, d), total + g.workers * g.batch_size
+    k = len(pool.members)
+    if pool.groups and not leq(slowest, utilization * 1000.0 * (total - k + 1) / pool.rate):
+        out.append(f"{where}: slowest batch {slowest:.4f} ms does not fit the cycle of {total} requests "
+                   f"from {k} merged streams at {pool.rate} req/s")
     return out
 
 
@@ -160,6 +230,29 @@ def _verify_module(mp: ModulePlan, spec: Spec, rate: float, u: float,
         out.append(f"{where}: reported worst latency {mp.worst_latency_ms} < actual {worst}")
     if not leq(mp.worst_latency_ms, mp.budget_ms):
         out.append(f"{where}: worst latency {mp.worst_latency_ms} > budget {mp.budget_ms}")
+    return out
+
+
+def verify_fleet(fleet: FleetPlan, specs: Sequence[Spec]) -> list[str]:
+    """Every app plan against its spec with the fleet's pools, and every pool's own rules."""
+    out: list[str] = []
+    pools = {p.name: p for p in fleet.pools}
+    by_app = {s.app.name: s for s in specs}
+    rates: dict[str, dict[str, float]] = {p.name: {} for p in fleet.pools}
+    for plan in fleet.apps:
+        spec = by_app.get(plan.app)
+        if spec is None:
+            out.append(f"fleet: no spec for app {plan.app!r}")
+            continue
+        out += [f"{plan.app}: {v}" for v in verify(plan, spec, pools)]
+        for mp in plan.modules:
+            if mp.pool in rates:
+                rates[mp.pool][f"{plan.app}/{mp.name}"] = plan.rate * spec.app.module(mp.name).rate_factor
+    for p in fleet.pools:
+        member_app = p.members[0].split("/", 1)[0]
+        if member_app in by_app:
+            u = next(x.utilization for x in fleet.apps if x.app == member_app)
+            out += verify_pool(p, by_app[member_app], rates[p.name], u)
     return out
 
 

@@ -93,7 +93,7 @@ def test_optimal_equals_brute_force(case) -> None:  # noqa: ANN001
     spec = replace(spec, app=replace(spec.app, slo_ms=least_slo * slack))
     expected, _ = brute_force(spec, u)
     try:
-        plan = plan_spec(spec, options=PlanOptions(utilization=u, sharing=False))
+        plan = plan_spec(spec, options=PlanOptions(utilization=u, sharing=False, pools=False))
     except InfeasibleError as e:
         assert expected == math.inf, f"planner found no plan but brute force costs {expected}"
         assert math.isclose(e.min_slo_ms, least_slo, rel_tol=1e-9), (e.min_slo_ms, least_slo)
@@ -113,7 +113,7 @@ def test_each_lever_never_costs_more(case) -> None:  # noqa: ANN001
     costs = []
     for name in ("optimal", "even-split", "even-split-single", "naive"):
         try:
-            p = plan_spec(spec, planner=name, options=PlanOptions(utilization=u, sharing=False))
+            p = plan_spec(spec, planner=name, options=PlanOptions(utilization=u, sharing=False, pools=False))
             assert verify(p, spec) == []
             costs.append(p.cost_per_hour)
         except InfeasibleError:

@@ -55,7 +55,8 @@ def test_residuals_of_two_modules_share_one_duty_cycled_worker():
     # too, and with shared workers (the default) it matches Nexus's one worker
     alone = NexusPlanner(merge=False).plan(spec, PlanOptions())
     assert check(alone, spec).cost_per_hour == pytest.approx(2.0)
-    assert plan_spec(spec, planner="optimal", options=PlanOptions(sharing=False)).cost_per_hour == pytest.approx(2.0)
+    dedicated = PlanOptions(sharing=False, pools=False)  # both modules run model A: a pool would merge them
+    assert plan_spec(spec, planner="optimal", options=dedicated).cost_per_hour == pytest.approx(2.0)
     assert plan_spec(spec, planner="optimal").cost_per_hour == pytest.approx(1.0)
 
 

@@ -8,9 +8,10 @@ from typing import Optional
 import typer
 
 from skinflint.api import plan as make_plan
+from skinflint.api import plan_fleet_files
 from skinflint.cli import app
 from skinflint.errors import SpecError
-from skinflint.report.tables import print_plan
+from skinflint.report.tables import print_fleet, print_plan
 
 
 def parse_hardware(value: Optional[str]) -> Optional[list[str]]:
@@ -25,7 +26,7 @@ def parse_hardware(value: Optional[str]) -> Optional[list[str]]:
 
 @app.command("plan")
 def plan_command(
-    app_file: Path = typer.Argument(..., help="Application YAML (FORMATS.md)."),
+    app_files: list[Path] = typer.Argument(..., help="Application YAML (FORMATS.md); several plan a fleet together."),
     rate: Optional[float] = typer.Option(None, "--rate", help="Override the app's rate (req/s)."),
     slo_ms: Optional[float] = typer.Option(None, "--slo-ms", help="Override the app's SLO (ms)."),
     planner: str = typer.Option("optimal", "--planner", help="Planner name (default: the exact one)."),
@@ -41,7 +42,14 @@ def plan_command(
     """Plan APP.yaml: per-module budgets and workers, $/h, and the gap to the lower bound."""
     if fmt not in ("table", "json"):
         raise SpecError("command line", "--format", f"unknown format {fmt!r}", "use table or json")
-    result = make_plan(app_file, planner=planner, rate=rate, slo_ms=slo_ms, utilization=utilization,
+    if len(app_files) > 1:
+        fleet = plan_fleet_files(app_files, rate=rate, slo_ms=slo_ms, planner=planner, utilization=utilization,
+                                 headroom=headroom, hardware=parse_hardware(hardware), sharing=not no_sharing)
+        if output is not None:
+            output.write_text(fleet.to_json() + "\n", encoding="utf-8")
+        print(fleet.to_json()) if fmt == "json" else print_fleet(fleet)
+        return
+    result = make_plan(app_files[0], planner=planner, rate=rate, slo_ms=slo_ms, utilization=utilization,
                        headroom=headroom, hardware=parse_hardware(hardware), sharing=not no_sharing,
                        fanout_lag=fanout_lag)
     if output is not None:

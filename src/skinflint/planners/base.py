@@ -22,6 +22,7 @@ class PlanOptions:
     hardware: tuple[str, ...] | None = None
     sharing: bool = True
     fanout_lag: bool = False
+    pools: bool = True
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.utilization) and 0 < self.utilization <= 1):

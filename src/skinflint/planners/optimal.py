@@ -74,7 +74,7 @@ class OptimalPlanner:
     description = "exact: integer covers with several configs per module, exact SLO split over the DAG"
 
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
-        spec = planned_spec(spec, options)
+        original, spec = spec, planned_spec(spec, options)
         configs = configs_by_module(spec, options.fanout_lag)
         require_feasible(spec, configs)
         caps = budget_caps(spec, configs)
@@ -94,9 +94,14 @@ class OptimalPlanner:
             assert result is not None, "feasible by require_feasible, so a split must exist"
             points = {m: frontiers[m][i] for m, i in result[1].items()}
         modules = tuple(module_plan(spec, m.name, points[m.name]) for m in spec.app.modules)
-        return Plan(spec.app.name, self.name, spec.app.rate, spec.app.slo_ms, modules, spec.app.hop_ms,
+        plan = Plan(spec.app.name, self.name, spec.app.rate, spec.app.slo_ms, modules, spec.app.hop_ms,
                     shared_workers(bins), lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u,
                     headroom=options.headroom, notes=notes, fanout_lag=options.fanout_lag)
+        if options.pools:
+            from skinflint.planners.fleet import with_pools  # fleet builds on this planner
+
+            plan = with_pools(plan, original, options)
+        return plan
 
 
 register(OptimalPlanner())

@@ -8,6 +8,30 @@ from rich.table import Table
 from skinflint.plan import HOURS_PER_MONTH, Plan
 
 
+def pool_table(pools) -> Table:  # noqa: ANN001 - tuple[Pool, ...]
+    """Pools: members, combined rate, worst latency, groups, $/h."""
+    t = Table(title="shared model pools", title_justify="left")
+    for col in ("pool", "members", "rate req/s", "worst ms", "groups", "$/h"):
+        t.add_column(col)
+    for p in pools:
+        t.add_row(p.name, ", ".join(p.members), f"{p.rate:,.1f}", f"{p.worst_latency_ms:.1f}",
+                  groups_text(p.groups), f"{p.cost_per_hour:.3f}")
+    return t
+
+
+def print_fleet(fleet, console: Console | None = None) -> None:  # noqa: ANN001 - FleetPlan
+    """Each app's plan, the pools, and the saving over planning the apps one by one."""
+    console = console or make_console()
+    for plan in fleet.apps:
+        console.print(plan_table(plan))
+    if fleet.pools:
+        console.print(pool_table(fleet.pools))
+    console.print(f"fleet ${fleet.cost_per_hour:,.3f}/h = ${fleet.cost_per_hour * HOURS_PER_MONTH:,.0f}/month"
+                  f" | planned one by one ${fleet.separate_cost_per_hour:,.3f}/h"
+                  f" | saving ${fleet.saving_per_hour:,.3f}/h ({fleet.saving_per_hour / fleet.separate_cost_per_hour:.1%})"
+                  f" | planned in {fleet.planning_ms:.0f} ms")
+
+
 def groups_text(groups) -> str:  # noqa: ANN001 - tuple[Group, ...]
     """Groups as `workers x hardware @ batch` (padded size in brackets)."""
     parts = []
@@ -28,7 +52,7 @@ def plan_table(plan: Plan) -> Table:
         t.add_column(col, justify=just)
     for m in plan.modules:
         t.add_row(m.name, f"{m.rate:,.1f}", f"{m.budget_ms:.1f}", f"{m.worst_latency_ms:.1f}", m.dispatch,
-                  groups_text(m.groups), f"{m.cost_per_hour:.3f}")
+                  f"(pool {m.pool})" if m.pool else groups_text(m.groups), f"{m.cost_per_hour:.3f}")
     for s in plan.shared_workers:
         slots = ", ".join(f"{x.module} @ {x.batch_size}" for x in s.slots)
         t.add_row("(shared)", "", f"cycle {s.cycle_ms:.1f}", "", "", f"1 x {s.hardware}: {slots}",
@@ -52,4 +76,6 @@ def make_console(stderr: bool = False) -> Console:
 def print_plan(plan: Plan, console: Console | None = None) -> None:
     console = console or make_console()
     console.print(plan_table(plan))
+    if plan.pools:
+        console.print(pool_table(plan.pools))
     console.print(plan_summary(plan))
