@@ -11,6 +11,15 @@ ROUND_ROBIN = "round-robin"
 DISPATCH_KINDS = (BATCH_AWARE, ROUND_ROBIN)
 
 
+def _with_optional(d: dict[str, Any], exec_batch_size: int | None, rate: float | None) -> dict[str, Any]:
+    """Add the optional keys: the padded size when it differs, the round-robin rate share."""
+    if exec_batch_size is not None and exec_batch_size != d["batch_size"]:
+        d["exec_batch_size"] = exec_batch_size
+    if rate is not None:
+        d["rate"] = rate
+    return d
+
+
 @dataclass(frozen=True)
 class Group:
     """`workers` workers of config (hardware, batch_size). Under round-robin dispatch a group
@@ -30,14 +39,9 @@ class Group:
         return self.workers * self.price_per_hour
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"hardware": self.hardware, "batch_size": self.batch_size, "workers": self.workers,
-                             "latency_ms": self.latency_ms, "worst_latency_ms": self.worst_latency_ms,
-                             "price_per_hour": self.price_per_hour}
-        if self.exec_batch_size is not None and self.exec_batch_size != self.batch_size:
-            d["exec_batch_size"] = self.exec_batch_size
-        if self.rate is not None:
-            d["rate"] = self.rate
-        return d
+        return _with_optional({"hardware": self.hardware, "batch_size": self.batch_size, "workers": self.workers,
+                               "latency_ms": self.latency_ms, "worst_latency_ms": self.worst_latency_ms,
+                               "price_per_hour": self.price_per_hour}, self.exec_batch_size, self.rate)
 
 
 @dataclass(frozen=True)
@@ -104,12 +108,8 @@ class SharedSlot:
     rate: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"module": self.module, "batch_size": self.batch_size, "latency_ms": self.latency_ms}
-        if self.exec_batch_size is not None and self.exec_batch_size != self.batch_size:
-            d["exec_batch_size"] = self.exec_batch_size
-        if self.rate is not None:
-            d["rate"] = self.rate
-        return d
+        return _with_optional({"module": self.module, "batch_size": self.batch_size, "latency_ms": self.latency_ms},
+                              self.exec_batch_size, self.rate)
 
 
 @dataclass(frozen=True)
