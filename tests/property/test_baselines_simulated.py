@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from skinflint.errors import InfeasibleError
 from skinflint.planners import PlanOptions, available, get_planner
 from skinflint.sim import promise_violations, simulate
+from skinflint.sim.fidelity import settling_requests
 from skinflint.verify import verify
 
 from tests.strategies import specs
@@ -33,17 +34,6 @@ instances = st.builds(
     st.booleans())
 
 
-def longest_cycle_ms(plan) -> float:  # noqa: ANN001
-    """The longest time any worker takes to receive a batch: batch-aware module cycles, round-robin
-    workers' own streams (1000 b n / r_g) and shared cycles."""
-    cycles = [sw.cycle_ms for sw in plan.shared_workers]
-    for m in plan.modules:
-        if m.groups and m.dispatch == "batch-aware":
-            cycles.append(1000.0 * sum(g.workers * g.batch_size for g in m.groups) / m.rate)
-        cycles += [1000.0 * g.batch_size * g.workers / g.rate for g in m.groups if g.rate]
-    return max(cycles, default=0.0)
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(instances, specs()), st.sampled_from([1.0, 1.0, 0.85]), st.floats(0.0, 0.999))
 def test_every_plan_of_every_planner_keeps_its_promises_in_simulation(spec, u, phase):
@@ -54,8 +44,7 @@ def test_every_plan_of_every_planner_keeps_its_promises_in_simulation(spec, u, p
             continue
         assert verify(plan, spec) == [], name
         gap = 1000.0 / plan.rate
-        # every worker goes round its cycle several times; at least 300 requests
-        n = int(max(300, (6 * longest_cycle_ms(plan) + plan.slo_ms) / gap))
+        n = settling_requests(plan)  # every worker goes round its cycle several times
         result = simulate(plan, spec, phase * gap + np.arange(n) * gap, n * gap / 1000.0, np.random.default_rng(0))
         assert result.completed == result.requests, name
         assert promise_violations(result) == [], name

@@ -161,12 +161,18 @@ def schedule_with_lag(name: str, curve: ProfileCurve, price: float, rate: float,
                       utilization: float, lag_ms: float) -> Session | None:
     """`schedule_session` under the budget less the lags a worst latency adds: the fan-out lag,
     and one gap of the stream where the session keeps two round-robin shares (saturated workers
-    and a residual; `model.rr_share_lag_ms`). `NexusPlanner._module_plan` adds them to W."""
+    and a residual; `model.rr_share_lag_ms`). `NexusPlanner._module_plan` adds them to W. Where
+    the residual only fits without the share lag, the whole rate is spread as in choice 3."""
     s = schedule_session(name, curve, price, rate, budget_ms - lag_ms, utilization)
-    if s is not None and len(s.groups) + (s.residual is not None) > 1:
-        lag_ms += model.rr_share_lag_ms(2, rate)
-        s = schedule_session(name, curve, price, rate, budget_ms - lag_ms, utilization)
-    return s
+    if s is None or len(s.groups) + (s.residual is not None) == 1:
+        return s
+    tighter = schedule_session(name, curve, price, rate, budget_ms - lag_ms - model.rr_share_lag_ms(2, rate),
+                               utilization)
+    if tighter is not None:
+        return tighter
+    # the residual no longer fits beside the saturated workers: one share, spread (choice 3)
+    big = saturated_batch(curve, budget_ms - lag_ms, utilization)
+    return spread(curve, price, rate, budget_ms - lag_ms, big, sum(g.workers for g in s.groups) + 1, utilization)
 
 
 def _node_parts(node: Node, price: float) -> tuple[list[tuple[str, Group]], SharedWorker | None]:
