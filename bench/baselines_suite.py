@@ -8,7 +8,14 @@ cost ratio to `optimal`, the share of workloads where it reaches the optimum, ho
 no plan, planning time p50/p99, and the workloads where `optimal` is costlier than it (named);
 writes a CSV and two plots.
 
-    .venv/bin/python bench/baselines_suite.py [--out bench/results] [--quick]
+Every plan is also simulated: under uniform arrivals at the planned rate (long enough for every
+worker to go round its cycle 6 times) for p99, worst latency and SLO attainment, and whether it
+is *confirmed* (no item after its module's promise, no request after the SLO:
+`sim.promise_violations`); and in a short Poisson run (2,000 requests) for p99 and attainment.
+`--fanout-lag` plans with the fan-out lag (PlanOptions.fanout_lag), without which a fan-out
+module's items can miss their own module's promise by up to that lag while the SLO still holds.
+
+    .venv/bin/python bench/baselines_suite.py [--out bench/results] [--quick] [--fanout-lag] [--no-sim]
 """
 
 from __future__ import annotations
@@ -23,9 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
+from skinflint.plan import Plan
 from skinflint.planners import PlanOptions
 from skinflint.planners.base import configs_by_module, smallest_feasible_slo
 from skinflint.report.compare import compare_rows
+from skinflint.sim import promise_violations, simulate
+from skinflint.sim.arrivals import make_arrivals
+from skinflint.sim.fidelity import settling_requests
 from skinflint.spec.hardware import load_hardware
 from skinflint.spec.profiles import load_profiles
 from skinflint.spec.types import App, Module, Spec
@@ -50,6 +61,33 @@ RATES = (10.0, 50.0, 200.0, 1000.0, 5000.0)
 SLO_FACTORS = (1.2, 1.5, 2.0, 3.0, 5.0)
 HOP_MS = 1.0
 EXACT = 1e-9
+POISSON_REQUESTS = 2000
+
+
+@dataclass(frozen=True)
+class Simulated:
+    """A plan in simulation: uniform arrivals (p99, worst, attainment, promises kept) and Poisson."""
+
+    p99_ms: float
+    worst_ms: float
+    attainment: float
+    confirmed: bool
+    poisson_p99_ms: float
+    poisson_attainment: float
+
+
+def simulate_columns(plan: Plan, spec: Spec) -> Simulated:
+    """Uniform arrivals at the planned rate, then a short Poisson run (seeded)."""
+    gap = 1000.0 / plan.rate
+    n = settling_requests(plan)
+    uniform = simulate(plan, spec, np.arange(n) * gap, n * gap / 1000.0, np.random.default_rng(0))
+    lat = uniform.latency_ms
+    confirmed = uniform.completed == uniform.requests and not promise_violations(uniform)
+    duration = POISSON_REQUESTS / plan.rate
+    poisson = simulate(plan, spec, make_arrivals("poisson", rate=plan.rate), duration, np.random.default_rng(1))
+    plat = poisson.latency_ms
+    return Simulated(float(np.percentile(lat, 99)), float(lat.max()), uniform.slo_attainment, confirmed,
+                     float(np.percentile(plat, 99)) if plat.size else math.nan, poisson.slo_attainment)
 
 
 @dataclass(frozen=True)
@@ -67,22 +105,25 @@ class Result:
     gap: float | None        # cost / fluid lower bound
     planning_ms: float | None
     shared_workers: int
+    sim: Simulated | None = None
 
     @property
     def name(self) -> str:
         return f"{self.app}/{self.hardware}/{self.rate:g}req/s/{self.slo_factor:g}x"
 
 
-def workload_spec(app: str, hardware: tuple[str, ...], rate: float, factor: float, catalog, profiles) -> Spec:  # noqa: ANN001
-    """The app on a hardware subset at `rate`, its SLO `factor` x the smallest one a plan can meet."""
+def workload_spec(app: str, hardware: tuple[str, ...], rate: float, factor: float, catalog, profiles,  # noqa: ANN001
+                  fanout_lag: bool = False) -> Spec:
+    """The app on a hardware subset at `rate`, its SLO `factor` x the smallest one a plan can meet
+    (with the fan-out lag in W if `fanout_lag`)."""
     modules = tuple(Module(name, model, parents, factor_) for name, model, parents, factor_ in APPS[app])
     spec = Spec(App(app, rate, 1.0, modules, HOP_MS), {h: catalog[h] for h in hardware}, profiles)
-    least = smallest_feasible_slo(spec, configs_by_module(spec))
+    least = smallest_feasible_slo(spec, configs_by_module(spec, fanout_lag))
     return replace(spec, app=replace(spec.app, slo_ms=round(factor * least, 3)))
 
 
-def run_suite(quick: bool = False) -> list[Result]:
-    """Every planner on every workload (a few with --quick)."""
+def run_suite(quick: bool = False, fanout_lag: bool = False, sim: bool = True) -> list[Result]:
+    """Every planner on every workload (a few with --quick), each plan simulated unless sim=False."""
     catalog = load_hardware(DATA / "hardware.yaml")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the padded-batch notes of the loader
@@ -95,13 +136,15 @@ def run_suite(quick: bool = False) -> list[Result]:
         for hw_name, hw in HARDWARE_SETS.items():
             for rate in rates:
                 for factor in factors:
-                    spec = workload_spec(app, hw, rate, factor, catalog, profiles)
-                    for row in compare_rows(spec, PLANNERS, PlanOptions(), simulate=False):
+                    spec = workload_spec(app, hw, rate, factor, catalog, profiles, fanout_lag)
+                    options = PlanOptions(fanout_lag=fanout_lag)
+                    for row in compare_rows(spec, PLANNERS, options, simulate=False):
                         p = row.plan
                         out.append(Result(app, hw_name, rate, factor, spec.app.slo_ms, row.planner,
                                           p.cost_per_hour if p else None, row.ratio_to_optimal,
                                           p.gap if p else None, p.planning_ms if p else None,
-                                          len(p.shared_workers) if p else 0))
+                                          len(p.shared_workers) if p else 0,
+                                          simulate_columns(p, spec) if p and sim else None))
     return out
 
 
@@ -139,15 +182,40 @@ def summary(results: list[Result]) -> tuple[list[str], list[str]]:
     return lines, beaten
 
 
+def sim_summary(results: list[Result]) -> list[str]:
+    """Markdown table per planner of the simulated columns, and the count of plans confirmed."""
+    lines = ["| planner | plans | confirmed | uniform: in SLO | p99 / SLO (median) | worst / SLO (max) "
+             "| Poisson: attainment (mean) | Poisson p99 / SLO (median) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    total = confirmed = 0
+    for planner in ("optimal",) + PLANNERS:
+        rs = [r for r in results if r.planner == planner and r.sim is not None]
+        if not rs:
+            continue
+        ok = sum(r.sim.confirmed for r in rs)
+        total, confirmed = total + len(rs), confirmed + ok
+        within = sum(r.sim.worst_ms <= r.slo_ms * (1 + EXACT) for r in rs)
+        lines.append(f"| {planner} | {len(rs)} | {ok} | {within} | "
+                     f"{np.median([r.sim.p99_ms / r.slo_ms for r in rs]):.3f} | "
+                     f"{max(r.sim.worst_ms / r.slo_ms for r in rs):.3f} | "
+                     f"{np.mean([r.sim.poisson_attainment for r in rs]):.2%} | "
+                     f"{np.nanmedian([r.sim.poisson_p99_ms / r.slo_ms for r in rs]):.3f} |")
+    lines.append(f"\nplans confirmed in simulation (uniform arrivals: every promise kept): {confirmed} of {total}")
+    return lines
+
+
+SIM_FIELDS = ("p99_ms", "worst_ms", "attainment", "confirmed", "poisson_p99_ms", "poisson_attainment")
+
+
 def write_csv(results: list[Result], path: Path) -> None:
     fields = ["app", "hardware", "rate", "slo_factor", "slo_ms", "planner", "cost", "ratio", "gap",
               "planning_ms", "shared_workers"]
     with path.open("w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(fields)
+        w.writerow(fields + [f"sim_{k}" for k in SIM_FIELDS])
         for r in results:
-            w.writerow(["" if (v := getattr(r, k)) is None else round(v, 6) if isinstance(v, float) else v
-                        for k in fields])
+            values = [getattr(r, k) for k in fields] + [getattr(r.sim, k) if r.sim else None for k in SIM_FIELDS]
+            w.writerow(["" if v is None else round(v, 6) if isinstance(v, float) else v for v in values])
 
 
 def plot(results: list[Result], out: Path) -> list[Path]:
@@ -185,11 +253,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     parser.add_argument("--quick", action="store_true", help="a small subset (smoke run)")
+    parser.add_argument("--fanout-lag", action="store_true", help="plan with the fan-out lag in W")
+    parser.add_argument("--no-sim", action="store_true", help="skip the simulated columns")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    results = run_suite(args.quick)
+    results = run_suite(args.quick, args.fanout_lag, not args.no_sim)
     lines, beaten = summary(results)
     print("\n".join(lines))
+    if not args.no_sim:
+        print("\n" + "\n".join(sim_summary(results)))
     print(f"\nworkloads where optimal is costlier than a baseline: {len(beaten)}")
     for b in beaten:
         print(f"  {b}")

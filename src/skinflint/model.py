@@ -67,11 +67,18 @@ def shared_worst_latency_ms(batch_size: int, latency_ms: float, rate: float, cyc
     return 1000.0 * (batch_size - 1) / rate + cycle_ms_ + latency_ms + lag_ms
 
 
-def shared_worst_latency_rr_ms(latency_ms: float, cycle_ms_: float) -> float:
+def shared_worst_latency_rr_ms(latency_ms: float, cycle_ms_: float, lag_ms: float = 0.0) -> float:
     """Round-robin share on a shared worker (Nexus's duty cycle): the worker collects its own
     share and runs it once per cycle T_s, so a request waits at most T_s for its slot, then d:
-    W = T_s + d(h, b)  (docs/baselines.md)."""
-    return cycle_ms_ + latency_ms
+    W = T_s + d(h, b) (+ lags: fan-out, shares; docs/baselines.md)."""
+    return cycle_ms_ + latency_ms + lag_ms
+
+
+def rr_share_lag_ms(shares: int, rate: float) -> float:
+    """Weighted round-robin over G shares (groups and shared slots) of a module's stream at `rate`:
+    each share's k-th item is within G - 1 items of its ideal uniform sequence, so a worker's items
+    can reach it up to 1000 (G - 1) / r ms ahead of that sequence: added to W (0 for one share)."""
+    return 1000.0 * (shares - 1) / rate if shares > 1 else 0.0
 
 
 def pool_worst_latency_ms(batch_size: int, latency_ms: float, rate: float, members: int) -> float:

@@ -169,6 +169,8 @@ def _verify_module(mp: ModulePlan, spec: Spec, rate: float, u: float,
     total_batch = sum(g.workers * g.batch_size for g in mp.groups) + sum(s[1] for s in shared)
     slowest = 0.0
     rr_rate = 0.0
+    if mp.dispatch == ROUND_ROBIN:  # weighted round-robin over several shares deviates by G - 1 items
+        lag += model.rr_share_lag_ms(len(mp.groups) + len(shared), rate)
     for i, g in enumerate(mp.groups):
         gw = f"{where} group {i} ({g.workers} x {g.hardware} @ {g.batch_size})"
         if g.workers < 1 or g.batch_size < 1:
@@ -203,7 +205,7 @@ def _verify_module(mp: ModulePlan, spec: Spec, rate: float, u: float,
             rr_rate += share
             if not leq(share * t_s / 1000.0, b):  # one batch holds every arrival of a cycle
                 out.append(f"{where}: shared slot gets {share * t_s / 1000.0:.3f} requests per cycle > batch {b}")
-            w = model.shared_worst_latency_rr_ms(d, t_s)
+            w = model.shared_worst_latency_rr_ms(d, t_s, lag)
             worst = max(worst, w)
             if not leq(w, mp.budget_ms):
                 out.append(f"{where}: shared slot worst latency {w:.4f} ms > budget {mp.budget_ms:.4f} ms")

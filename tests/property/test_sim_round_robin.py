@@ -1,5 +1,6 @@
 """Round-robin: under uniform arrivals the simulated worst latency of each group matches MODEL.md's
-W_rr = 1000 (b - 1) n / r_g + d within one inter-arrival gap of the module's stream."""
+W_rr = 1000 (b - 1) n / r_g + d within one inter-arrival gap of the module's stream, and with
+several shares never exceeds W_rr + (G - 1) gaps (`model.rr_share_lag_ms`, what verify adds)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ def test_weighted_round_robin_groups_reach_their_w_rr(rate, share, groups):
     for k, ((b, n, busy), r_g) in enumerate(zip(groups, rates)):
         d = busy * 1000.0 * b * n / r_g  # each worker busy `busy` of the time
         rows.append((Path("p.csv"), f"g{k}", ("m", f"h{k}", b, d)))
-        plan_groups.append(Group(f"h{k}", b, n, d, 1.0, model.worst_latency_rr_ms(b, d, r_g, n), rate=r_g))
+        plan_groups.append(Group(f"h{k}", b, n, d, 1.0,
+                                 model.worst_latency_rr_ms(b, d, r_g, n, model.rr_share_lag_ms(2, rate)), rate=r_g))
     worst = max(g.worst_latency_ms for g in plan_groups)
     spec = Spec(App("rr", rate, worst, (Module("m", "m"),)), {"h0": Hardware("h0", 1.0), "h1": Hardware("h1", 1.0)},
                 build_profiles(rows))
@@ -66,4 +68,6 @@ def test_weighted_round_robin_groups_reach_their_w_rr(rate, share, groups):
     result = simulate(plan, spec, np.arange(n_req) * gap, n_req * gap / 1000.0, np.random.default_rng(0))
     seen = group_worst_ms(result)
     for k, g in enumerate(plan_groups):
-        assert abs(seen[k] - g.worst_latency_ms) <= gap + 1e-9, (k, seen[k], g.worst_latency_ms, gap)
+        w_rr = model.worst_latency_rr_ms(g.batch_size, g.latency_ms, g.rate, g.workers)  # without the share lag
+        # reached within one gap; never above W_rr + one gap (two shares), the promise verify checks
+        assert w_rr - gap - 1e-9 <= seen[k] <= g.worst_latency_ms + 1e-9, (k, seen[k], w_rr, gap)

@@ -33,6 +33,13 @@ def test_shared_worst_latency_adds_one_cycle() -> None:
     assert math.isclose(model.shared_worst_latency_ms(4, 10.0, 100.0, 50.0), 30.0 + 50.0 + 10.0)
 
 
+def test_round_robin_share_lag_is_g_minus_one_gaps() -> None:
+    assert model.rr_share_lag_ms(1, 300.0) == 0.0                               # one share: uniform
+    assert math.isclose(model.rr_share_lag_ms(2, 300.0), 1000 / 300)             # 2 shares: one gap
+    assert math.isclose(model.rr_share_lag_ms(3, 50.0), 2 * 1000 / 50)           # 3 shares: two gaps
+    assert math.isclose(model.shared_worst_latency_rr_ms(8.0, 40.0, 20.0), 68.0)  # T_s + d + lags
+
+
 def test_effective_times_pad_to_faster_larger_batch() -> None:
     eff, exe = effective_times([1, 2, 4, 8], [4.25, 4.32, 4.26, 5.57])
     assert eff == [4.25, 4.26, 4.26, 5.57]     # batch 2 runs padded to 4 (4.26 < 4.32)

@@ -25,12 +25,15 @@ NOTHING: tuple[Launch, ...] = ()
 class Worker:
     """What a policy knows of one worker: its batch size, the time of a batch of k items
     (`times_ms[k - 1]`, effective and padded, MODEL.md), the wait for its slot when it is a shared
-    worker (one shared cycle, else 0), and its group in the module plan."""
+    worker (one shared cycle, else 0), and its group in the module plan. `collect_offset_ms`: set
+    for a round-robin share on a shared worker, which collects its own items and runs them at each
+    slot start, offset + k * slot_wait_ms (None: the worker batches as its policy says)."""
 
     batch_size: int
     times_ms: tuple[float, ...]
     slot_wait_ms: float = 0.0
     group: int = 0
+    collect_offset_ms: float | None = None
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or len(self.times_ms) != self.batch_size:
@@ -119,6 +122,12 @@ class PolicyBase:
         for index in range(start, stop):
             out.extend(self.arrive(index, now, deadline))
         return out
+
+
+def next_slot(now: float, offset_ms: float, cycle_ms: float) -> float:
+    """The first start of a shared worker's slot (offset + k * cycle, k >= 0) at or after `now`."""
+    k = math.ceil((now - offset_ms) / cycle_ms - 1e-9)
+    return offset_ms + max(k, 0) * cycle_ms
 
 
 def check_workers(workers: Sequence[Worker]) -> list[Worker]:

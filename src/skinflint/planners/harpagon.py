@@ -22,7 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from skinflint.model import RTOL, Config, cover_needed, leq, longest_path_ms, path_through_ms, shared_worst_latency_ms
+from skinflint.model import (RTOL, Config, cover_needed, fanout_lag_ms, leq, longest_path_ms, path_through_ms,
+                             shared_worst_latency_ms)
 from skinflint.plan import BATCH_AWARE, Group, ModulePlan, Plan, SharedWorker
 from skinflint.planners import register
 from skinflint.planners.base import PlanOptions, configs_by_module, planned_spec, require_feasible
@@ -147,8 +148,10 @@ class HarpagonPlanner:
 
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
         spec = planned_spec(spec, options)
-        configs = configs_by_module(spec)
+        configs = configs_by_module(spec, options.fanout_lag)
         require_feasible(spec, configs)
+        lags = {m.name: fanout_lag_ms(m.rate_factor, spec.app.rate) if options.fanout_lag else 0.0
+                for m in spec.app.modules}
         u = options.utilization
         app = spec.app
         state = split_budgets(app, cost_curves(spec, configs, u))
@@ -158,20 +161,21 @@ class HarpagonPlanner:
         groups = {m: ch.groups() for m, ch in choices.items()}
         shared = []
         if self.merge:
-            shared, budgets, groups = merge_residuals(spec, choices, budgets, groups, configs, u)
-        modules = tuple(self._module_plan(spec, m.name, budgets[m.name], groups[m.name], shared)
+            shared, budgets, groups = merge_residuals(spec, choices, budgets, groups, configs, u, lags)
+        modules = tuple(self._module_plan(spec, m.name, budgets[m.name], groups[m.name], shared, lags[m.name])
                         for m in app.modules)
         return Plan(app.name, self.name, app.rate, app.slo_ms, modules, app.hop_ms, tuple(shared),
-                    lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u, headroom=options.headroom)
+                    lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u, headroom=options.headroom,
+                    fanout_lag=options.fanout_lag)
 
     @staticmethod
     def _module_plan(spec: Spec, name: str, budget: float, groups: list[tuple[Config, int]],
-                     shared: list[SharedWorker]) -> ModulePlan:
+                     shared: list[SharedWorker], lag_ms: float = 0.0) -> ModulePlan:
         rate = spec.app.module_rate(name)
         gs = tuple(Group(c.hardware, c.batch_size, n, c.latency_ms, c.price_per_hour, c.worst_latency_ms,
                          c.exec_batch_size) for c, n in groups if n)
         worst = [g.worst_latency_ms for g in gs]
-        worst += [shared_worst_latency_ms(s.batch_size, s.latency_ms, rate, sw.cycle_ms)
+        worst += [shared_worst_latency_ms(s.batch_size, s.latency_ms, rate, sw.cycle_ms, lag_ms)
                   for sw in shared for s in sw.slots if s.module == name]
         return ModulePlan(name, spec.app.module(name).model, rate, budget, max(worst), gs, BATCH_AWARE)
 

@@ -38,6 +38,7 @@ class Candidate:
     options: tuple[Config, ...]
     rest_batch: int          # sum n b of the module's other workers
     rest_slowest_ms: float   # their largest batch time (0 if none)
+    lag_ms: float = 0.0      # the module's fan-out lag where the plan includes it
 
     @property
     def config(self) -> Config:
@@ -48,7 +49,7 @@ class Candidate:
 
 
 def candidates(spec: Spec, choices: dict, groups: Groups,  # noqa: ANN001 - choices: module -> ModuleChoice
-               configs: dict[str, list[Config]]) -> list[Candidate]:
+               configs: dict[str, list[Config]], lags: dict[str, float] | None = None) -> list[Candidate]:
     """Modules whose plan has exactly one residual worker."""
     out = []
     for m, ch in choices.items():
@@ -60,7 +61,7 @@ def candidates(spec: Spec, choices: dict, groups: Groups,  # noqa: ANN001 - choi
         options = sorted((c for c in configs[m] if c.hardware == own.hardware and c.batch_size >= own.batch_size),
                          key=lambda c: c.batch_size)
         out.append(Candidate(m, spec.app.module_rate(m), tuple(options), sum(c.batch_size * n for c, n in rest),
-                             max((c.latency_ms for c, _ in rest), default=0.0)))
+                             max((c.latency_ms for c, _ in rest), default=0.0), (lags or {}).get(m, 0.0)))
     return out
 
 
@@ -82,7 +83,8 @@ def fit(bin_: list[Candidate], budgets: dict[str, float], spec: Spec,
     for c, cfg in zip(bin_, chosen):
         if not leq(max(c.rest_slowest_ms, cfg.latency_ms), utilization * c.cycle_ms(cfg)):
             return None
-        new[c.module] = max(new[c.module], shared_worst_latency_ms(cfg.batch_size, cfg.latency_ms, c.rate, t_s))
+        new[c.module] = max(new[c.module], shared_worst_latency_ms(cfg.batch_size, cfg.latency_ms, c.rate, t_s,
+                                                                               c.lag_ms))
     app = spec.app
     if not leq(longest_path_ms(app.modules, new, app.hop_ms), app.slo_ms):
         return None
@@ -90,11 +92,11 @@ def fit(bin_: list[Candidate], budgets: dict[str, float], spec: Spec,
 
 
 def merge_residuals(spec: Spec, choices: dict, budgets: dict[str, float], groups: Groups,  # noqa: ANN001
-                    configs: dict[str, list[Config]], utilization: float,
+                    configs: dict[str, list[Config]], utilization: float, lags: dict[str, float] | None = None,
                     ) -> tuple[list[SharedWorker], dict[str, float], Groups]:
     """Shared workers, the budgets they need and the groups left once merged residuals leave them."""
     bins: list[tuple[list[Candidate], list[Config]]] = []
-    for c in sorted(candidates(spec, choices, groups, configs),
+    for c in sorted(candidates(spec, choices, groups, configs, lags),
                     key=lambda c: (-c.config.latency_ms, c.module)):
         best = None
         for k, (members, _) in enumerate(bins):

@@ -49,13 +49,15 @@ def max_throughput_costs(curve: ProfileCurve, rate: float, price: float, budgets
 
 
 def query_analysis(spec: Spec, curves: dict[str, ProfileCurve], price: float, utilization: float,
-                   segments: int = SEGMENTS) -> dict[str, float] | None:
-    """Per-module budgets on the grid k * slo / segments minimising the fractional cost; None if none fits."""
+                   segments: int = SEGMENTS, lags: dict[str, float] | None = None) -> dict[str, float] | None:
+    """Per-module budgets on the grid k * slo / segments minimising the fractional cost; None if none
+    fits. `lags`: what each module's worst latency adds to the 2 d rule (fan-out lag), if planned."""
     app = spec.app
     budgets = app.slo_ms / segments * np.arange(1, segments + 1)
     fronts = {}
     for m in app.modules:
-        cost = max_throughput_costs(curves[m.name], app.module_rate(m.name), price, budgets, utilization)
+        lag = (lags or {}).get(m.name, 0.0)
+        cost = max_throughput_costs(curves[m.name], app.module_rate(m.name), price, budgets - lag, utilization)
         keep = np.isfinite(cost)
         lat, cost = budgets[keep], cost[keep]
         if lat.size:  # Pareto points: cost strictly falling as the budget grows
@@ -155,6 +157,24 @@ def spread(curve: ProfileCurve, price: float, rate: float, budget_ms: float, lar
     return None
 
 
+def schedule_with_lag(name: str, curve: ProfileCurve, price: float, rate: float, budget_ms: float,
+                      utilization: float, lag_ms: float) -> Session | None:
+    """`schedule_session` under the budget less the lags a worst latency adds: the fan-out lag,
+    and one gap of the stream where the session keeps two round-robin shares (saturated workers
+    and a residual; `model.rr_share_lag_ms`). `NexusPlanner._module_plan` adds them to W. Where
+    the residual only fits without the share lag, the whole rate is spread as in choice 3."""
+    s = schedule_session(name, curve, price, rate, budget_ms - lag_ms, utilization)
+    if s is None or len(s.groups) + (s.residual is not None) == 1:
+        return s
+    tighter = schedule_session(name, curve, price, rate, budget_ms - lag_ms - model.rr_share_lag_ms(2, rate),
+                               utilization)
+    if tighter is not None:
+        return tighter
+    # the residual no longer fits beside the saturated workers: one share, spread (choice 3)
+    big = saturated_batch(curve, budget_ms - lag_ms, utilization)
+    return spread(curve, price, rate, budget_ms - lag_ms, big, sum(g.workers for g in s.groups) + 1, utilization)
+
+
 def _node_parts(node: Node, price: float) -> tuple[list[tuple[str, Group]], SharedWorker | None]:
     """A lone residual becomes a one-worker round-robin group; merged residuals a shared worker."""
     if len(node.residuals) == 1:
@@ -178,7 +198,9 @@ class NexusPlanner:
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
         spec = planned_spec(spec, options)
         u = options.utilization
-        bound = lower_bound(spec, configs_by_module(spec), u)
+        bound = lower_bound(spec, configs_by_module(spec, options.fanout_lag), u)
+        lags = {m.name: model.fanout_lag_ms(m.rate_factor, spec.app.rate) if options.fanout_lag else 0.0
+                for m in spec.app.modules}
         plans, least_slo = [], math.inf
         for h in sorted(spec.hardware):
             curves = {m.name: c for m in spec.app.modules
@@ -187,7 +209,7 @@ class NexusPlanner:
                 continue
             least_slo = min(least_slo, longest_path_ms(
                 spec.app.modules, {m: 2 * c.effective_ms[0] for m, c in curves.items()}, spec.app.hop_ms))
-            p = self.plan_on(replace(spec, hardware={h: spec.hardware[h]}), curves, u)
+            p = self.plan_on(replace(spec, hardware={h: spec.hardware[h]}), curves, u, lags)
             if p is not None:
                 plans.append(p)
         if not plans:
@@ -197,20 +219,24 @@ class NexusPlanner:
                                 "profile every model on one hardware type, or use another planner")
             raise InfeasibleError(f"{spec.app.name} (nexus)", spec.app.slo_ms, least_slo)
         best = min(plans, key=lambda p: (p.cost_per_hour, p.notes))
-        return replace(best, lower_bound_per_hour=bound, utilization=u, headroom=options.headroom)
+        return replace(best, lower_bound_per_hour=bound, utilization=u, headroom=options.headroom,
+                       fanout_lag=options.fanout_lag)
 
-    def plan_on(self, spec: Spec, curves: dict[str, ProfileCurve], u: float) -> Plan | None:
-        """Nexus on one hardware type (the spec's catalog holds only that type); None if infeasible."""
+    def plan_on(self, spec: Spec, curves: dict[str, ProfileCurve], u: float,
+                lags: dict[str, float] | None = None) -> Plan | None:
+        """Nexus on one hardware type (the spec's catalog holds only that type); None if infeasible.
+        `lags`: each module's fan-out lag where the plan is to include it (PlanOptions.fanout_lag)."""
         (h, hw), = spec.hardware.items()
-        budgets = query_analysis(spec, curves, hw.price_per_hour, u, self.segments)
+        lags = lags or {}
+        budgets = query_analysis(spec, curves, hw.price_per_hour, u, self.segments, lags)
         if budgets is None:
             return None
         app = spec.app
         groups: dict[str, list[Group]] = {m.name: [] for m in app.modules}
         residuals = []
         for m in app.modules:
-            s = schedule_session(m.name, curves[m.name], hw.price_per_hour, app.module_rate(m.name),
-                                 budgets[m.name], u)
+            s = schedule_with_lag(m.name, curves[m.name], hw.price_per_hour, app.module_rate(m.name),
+                                  budgets[m.name], u, lags.get(m.name, 0.0))
             if s is None:
                 return None
             groups[m.name] += s.groups
@@ -225,7 +251,7 @@ class NexusPlanner:
                 groups[name].append(g)
             if sw is not None:
                 shared.append(sw)
-        modules = tuple(self._module_plan(spec, m.name, budgets[m.name], groups[m.name], shared)
+        modules = tuple(self._module_plan(spec, m.name, budgets[m.name], groups[m.name], shared, lags.get(m.name, 0.0))
                         for m in app.modules)
         step = app.slo_ms / self.segments
         return Plan(app.name, self.name, app.rate, app.slo_ms, modules, app.hop_ms, tuple(shared), utilization=u,
@@ -234,10 +260,13 @@ class NexusPlanner:
 
     @staticmethod
     def _module_plan(spec: Spec, name: str, budget: float, groups: list[Group],
-                     shared: list[SharedWorker]) -> ModulePlan:
+                     shared: list[SharedWorker], lag_ms: float = 0.0) -> ModulePlan:
+        slots = [(sw, s) for sw in shared for s in sw.slots if s.module == name]
+        lag_ms += model.rr_share_lag_ms(len(groups) + len(slots), spec.app.module_rate(name))
+        groups = [replace(g, worst_latency_ms=model.worst_latency_rr_ms(g.batch_size, g.latency_ms, g.rate, g.workers,
+                                                                         lag_ms)) for g in groups]
         worst = [g.worst_latency_ms for g in groups]
-        worst += [model.shared_worst_latency_rr_ms(s.latency_ms, sw.cycle_ms)
-                  for sw in shared for s in sw.slots if s.module == name]
+        worst += [model.shared_worst_latency_rr_ms(s.latency_ms, sw.cycle_ms, lag_ms) for sw, s in slots]
         mod = spec.app.module(name)
         return ModulePlan(name, mod.model, spec.app.module_rate(name), budget, max(worst), tuple(groups), ROUND_ROBIN)
 

@@ -34,15 +34,12 @@ class SimSummary:
 
 
 def simulate_plan(plan: Plan, spec: Spec, duration_s: float = 30.0, arrivals: str = "uniform",
-                  seed: int = 0) -> SimSummary | None:
+                  seed: int = 0) -> SimSummary:
     """Simulate `plan` for `duration_s` under `arrivals` at its offered rate (deterministic seed);
-    None for plans the simulator cannot run yet (round-robin shares on shared workers)."""
+    every plan of every planner runs (round-robin shares on shared workers on the event engine)."""
     import numpy as np
 
     from skinflint.sim import simulate
-
-    if any(s.rate is not None for sw in plan.shared_workers for s in sw.slots):
-        return None
 
     result = simulate(plan, spec, arrivals, duration_s, np.random.default_rng(seed))
     lat = result.latency_ms

@@ -63,8 +63,9 @@ def simulate(plan: Plan, spec: Spec, arrivals: ArrivalProcess | str | np.ndarray
     else:
         policies = [make_policy(policy_names[m.name], [w.worker for w in m.workers], early_close=close,
                                 group_rates=m.group_rates) for m in sm.modules]
+        collecting = any(w.worker.collect_offset_ms is not None for m in sm.modules for w in m.workers)
         trace = run_events(sm, times, policies, jit, max_in_flight=max_in_flight, stop_ms=stop_ms,
-                           timers=close is not None)
+                           timers=close is not None or collecting)
     wall = time.perf_counter() - start
     return SimResult(plan, sm, trace, float(duration_s), chosen, policy_names, close is not None, wall)
 

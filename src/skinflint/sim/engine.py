@@ -18,17 +18,12 @@ from typing import Sequence
 import numpy as np
 
 from skinflint.dispatch import DispatchPolicy, Launch
+from skinflint.dispatch.base import next_slot
 from skinflint.sim.fanout import first_items
 from skinflint.sim.topology import SimModel
 from skinflint.sim.trace import COMPLETED, REFUSED, UNFINISHED, ModuleTrace, Trace
 
 _DONE, _RELEASE, _TIMER = 0, 1, 2
-
-
-def next_slot(now: float, offset_ms: float, cycle_ms: float) -> float:
-    """The first start of a shared worker's slot (offset + k * cycle) at or after `now`."""
-    k = math.ceil((now - offset_ms) / cycle_ms - 1e-9)
-    return offset_ms + max(k, 0) * cycle_ms
 
 
 def run_events(sm: SimModel, arrival_ms: np.ndarray, policies: Sequence[DispatchPolicy],

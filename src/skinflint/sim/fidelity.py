@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from skinflint.plan import BATCH_AWARE, Plan
 from skinflint.sim.result import SimResult
 
 TOL_MS = 1e-6
@@ -42,3 +43,21 @@ def promise_violations(result: SimResult) -> list[str]:
     if over.size and over.max() > TOL_MS:
         out.append(f"{int((over > TOL_MS).sum())} requests over slo_ms {slo:g}, worst by {float(over.max()):.6f} ms")
     return out
+
+
+def longest_cycle_ms(plan: Plan) -> float:
+    """The longest time any worker of `plan` waits between batches under uniform arrivals:
+    batch-aware module cycles (1000 sum n b / r_m), round-robin workers' own streams
+    (1000 b n / r_g) and shared cycles."""
+    cycles = [sw.cycle_ms for sw in plan.shared_workers]
+    for m in plan.modules:
+        if m.groups and m.dispatch == BATCH_AWARE:
+            cycles.append(1000.0 * sum(g.workers * g.batch_size for g in m.groups) / m.rate)
+        cycles += [1000.0 * g.batch_size * g.workers / g.rate for g in m.groups if g.rate]
+    return max(cycles, default=0.0)
+
+
+def settling_requests(plan: Plan, least: int = 300, cycles: int = 6) -> int:
+    """Uniform requests enough for every worker to go round its cycle `cycles` times and the last
+    request to finish within the SLO (at least `least`)."""
+    return int(max(least, (cycles * longest_cycle_ms(plan) + plan.slo_ms) * plan.rate / 1000.0))

@@ -91,19 +91,15 @@ def compile_model(plan: Plan, spec: Spec) -> SimModel:
         raise SpecError("plan", "modules", f"plan modules {sorted(planned)} differ from the app's {sorted(names)}",
                         "simulate the plan with the application it was made for")
     index = {n: k for k, n in enumerate(names)}
-    slots: dict[str, list[SimWorker]] = {n: [] for n in names}
+    slots: dict[str, list[tuple]] = {n: [] for n in names}  # (shared index, worker, slot, offset, times)
     for s_idx, sw in enumerate(plan.shared_workers):
         offset = 0.0
         for slot in sw.slots:
             where = f"shared_workers[{s_idx}] slot {slot.module!r}"
             if slot.module not in planned:
                 raise SpecError("plan", where, "slot for a module the app does not have", "fix the plan")
-            mod = app.module(slot.module)
-            times = _batch_times(spec, mod.model, sw.hardware, slot.batch_size, where)
-            promise = model.shared_worst_latency_ms(slot.batch_size, times[-1], plan.rate * mod.rate_factor,
-                                                    sw.cycle_ms, model.fanout_lag_ms(mod.rate_factor, plan.rate) if plan.fanout_lag else 0.0)
-            worker = Worker(slot.batch_size, times, slot_wait_ms=sw.cycle_ms, group=-1)
-            slots[slot.module].append(SimWorker(worker, sw.hardware, promise, s_idx, sw.cycle_ms, offset))
+            times = _batch_times(spec, app.module(slot.module).model, sw.hardware, slot.batch_size, where)
+            slots[slot.module].append((s_idx, sw, slot, offset, times))
             offset += times[-1]
 
     modules = []
@@ -115,27 +111,40 @@ def compile_model(plan: Plan, spec: Spec) -> SimModel:
         mp = planned[m.name]
         lag = model.fanout_lag_ms(m.rate_factor, plan.rate) if plan.fanout_lag else 0.0
         workers = []
+        rr_lag = lag + (model.rr_share_lag_ms(len(mp.groups) + len(slots[m.name]), plan.rate * m.rate_factor)
+                        if mp.dispatch == ROUND_ROBIN else 0.0)
         for g_idx, g in enumerate(mp.groups):
             where = f"module {m.name!r} group {g_idx}"
             if g.workers < 1:
                 raise SpecError("plan", where, f"workers must be positive (got {g.workers})", "fix the plan")
             times = _batch_times(spec, m.model, g.hardware, g.batch_size, where)
             if mp.dispatch == ROUND_ROBIN:
-                promise_ms = (model.worst_latency_rr_ms(g.batch_size, times[-1], g.rate, g.workers, lag)
+                promise_ms = (model.worst_latency_rr_ms(g.batch_size, times[-1], g.rate, g.workers, rr_lag)
                               if g.rate else g.worst_latency_ms)
             else:
                 promise_ms = model.worst_latency_ms(g.batch_size, times[-1], plan.rate * m.rate_factor, lag)
             workers += [SimWorker(Worker(g.batch_size, times, group=g_idx), g.hardware, promise_ms)
                         for _ in range(g.workers)]
-        workers += slots[m.name]
+        slot_rates = []
+        for s_idx, sw, slot, offset, times in slots[m.name]:
+            if mp.dispatch == ROUND_ROBIN:  # collects its own share, runs it at each slot start
+                promise_ms = model.shared_worst_latency_rr_ms(times[-1], sw.cycle_ms, rr_lag)
+                worker = Worker(slot.batch_size, times, slot_wait_ms=sw.cycle_ms,
+                                group=len(mp.groups) + len(slot_rates), collect_offset_ms=offset)
+                slot_rates.append(slot.rate)
+            else:
+                promise_ms = model.shared_worst_latency_ms(slot.batch_size, times[-1], plan.rate * m.rate_factor,
+                                                           sw.cycle_ms, lag)
+                worker = Worker(slot.batch_size, times, slot_wait_ms=sw.cycle_ms, group=-1)
+            workers.append(SimWorker(worker, sw.hardware, promise_ms, s_idx, sw.cycle_ms, offset))
         if not workers:
             raise SpecError("plan", f"module {m.name!r}", "no workers serve it", "give every module a group")
         offset = max((promise[p] for p in m.parents), default=0.0) + app.hop_ms
         worst = max(w.promise_ms for w in workers)
         promise[m.name] = offset + worst
         group_rates = None
-        if mp.dispatch == ROUND_ROBIN and all(g.rate for g in mp.groups):
-            group_rates = tuple(float(g.rate) for g in mp.groups)
+        if mp.dispatch == ROUND_ROBIN and all(g.rate for g in mp.groups) and all(slot_rates):
+            group_rates = tuple(float(g.rate) for g in mp.groups) + tuple(float(r) for r in slot_rates)
         modules.append(SimModule(
             m.name, m.rate_factor, tuple(index[p] for p in m.parents),
             tuple(index[c] for c in app.children(m.name)), tuple(workers),
