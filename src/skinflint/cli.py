@@ -8,8 +8,8 @@ import importlib
 import sys
 import warnings
 
-import click
 import typer
+from typer.exceptions import Abort, Exit, TyperException
 
 from skinflint.errors import SkinflintError
 
@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 # Each module registers its commands on `app`; later issues add names here.
-COMMANDS = ("plan", "demo")
+COMMANDS = ("plan", "demo", "profiles", "profile", "zoo")
 
 
 def _load_commands() -> None:
@@ -44,25 +44,22 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `skinflint` script; returns the exit code."""
     _load_commands()
     warnings.showwarning = _show_warning
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        app(args=argv, prog_name="skinflint", standalone_mode=False)
+        app(args=args or ["--help"], prog_name="skinflint", standalone_mode=False)
     except SkinflintError as e:
         print(f"skinflint: error: {' '.join(str(e).split())}", file=sys.stderr)
         return e.exit_code
-    except click.exceptions.Exit as e:
+    except Exit as e:
         return e.exit_code
-    except click.exceptions.Abort:
+    except Abort:
         print("skinflint: aborted", file=sys.stderr)
         return 130
-    except click.ClickException as e:
+    except TyperException as e:  # usage errors: unknown option, bad option value, missing argument
         print(f"skinflint: error: {' '.join(e.format_message().split())} (see skinflint --help)", file=sys.stderr)
         return 2
     return 0
 
 
 def run() -> None:  # pragma: no cover - console script shim
-    sys.exit(main())
-
-
-if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
