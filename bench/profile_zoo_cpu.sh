@@ -19,9 +19,10 @@ $SKINFLINT zoo build "$DIR/models"
 rm -f "$DIR"/run*.csv
 for run in $(seq 1 "$RUNS"); do
   for model in ssdlite_mobilenet_v2 resnet18 mobilenet_v2; do
-    echo "run $run/$RUNS: $model" >&2
+    load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?")  # other work on the box shows up as spread
+    echo "run $run/$RUNS: $model (1-min load average before: $load)" >&2
     $SKINFLINT profile "$DIR/models/$model.onnx" --hardware "$HW" --batch-sizes "$BATCHES" --provider cpu \
-      --time-cap-s "$CAP" --note "$NOTE" --quiet -o "$DIR/run$run.csv"
+      --time-cap-s "$CAP" --note "$NOTE; load average before run $load" --quiet -o "$DIR/run$run.csv"
   done
 done
 $SKINFLINT profiles combine "$DIR"/run*.csv -o "$RESULT"

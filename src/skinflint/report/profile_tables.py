@@ -61,7 +61,8 @@ def model_tables(model: str, profiles: Profiles, hardware: dict[str, PricedHardw
         refs = [notes.setdefault(s, len(notes) + 1) for s in sources.get((model, curve.hardware), [])]
         title = (f"{model} on {curve.hardware}: " + (f"${price:.4f}/h" if price else "no price in this catalog")
                  + (f"  [source {', '.join(map(str, refs))}]" if refs else ""))
-        t = Table(title=escape(title), title_justify="left")
+        out.append(title)  # a line of its own: a table title would wrap to the table's width
+        t = Table()
         for col in ("batch", "latency ms", "effective ms", "req/s", "requests per $"):
             t.add_column(col, justify="right")
         for i, b in enumerate(curve.batch_sizes):

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from skinflint.errors import SpecError
-from skinflint.spec.files import read_csv_rows
+from skinflint.spec.files import read_csv_rows, read_yaml_mapping
+from skinflint.spec.hardware import load_hardware
 from skinflint.spec.profiles import Row, read_profile_rows
 from skinflint.spec.types import Hardware
 
@@ -168,9 +169,6 @@ def hardware_source(value: str, field: str = "--hardware") -> dict[str, PricedHa
     """A hardware catalog named ``catalog:NAME`` or a hardware YAML file (its instance/source kept if given)."""
     if is_catalog(value):
         return hardware_catalog(value, "command line", field)
-    from skinflint.spec.files import read_yaml_mapping
-    from skinflint.spec.hardware import load_hardware
-
     path = Path(value)
     extras = read_yaml_mapping(path, "hardware catalog").get("hardware", {})
     out = {}
