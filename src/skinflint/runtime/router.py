@@ -266,7 +266,8 @@ class Runtime:
         outputs = {names[k]: req.outputs[k] for k, m in enumerate(self.sm.modules) if m.is_exit}
         times = {names[k]: (req.ready_ms[k] - req.arrival_ms, req.done_ms[k] - req.arrival_ms)
                  for k in range(len(names))}
-        req.future.set_result(Result(req.seq, latency, on_time, outputs, times, max(req.hops)))
+        if not req.future.cancelled():
+            req.future.set_result(Result(req.seq, latency, on_time, outputs, times, max(req.hops)))
 
     def _fail(self, req: _Request, reason: str) -> None:
         """End `req` with a reason (once); its modules not yet released skip its items."""
@@ -284,5 +285,5 @@ class Runtime:
         self.metrics.failed()
         for act in actions:
             act()
-        if not req.future.done():
+        if not req.future.done():  # (a caller may have cancelled its wait)
             req.future.set_exception(RequestFailed(reason))
