@@ -30,11 +30,17 @@ from skinflint.sim.result import percentiles  # noqa: E402
 from skinflint.spec.loader import load_spec  # noqa: E402
 
 
-def drive(rt: Runtime, times_ms: np.ndarray, frame: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
-    """Submit one frame at each time (open loop); latencies of the completed ones."""
+def drive(rt: Runtime, times_ms: np.ndarray, frame: np.ndarray,
+          kill_at_ms: float | None = None) -> tuple[np.ndarray, dict[str, int]]:
+    """Submit one frame at each time (open loop; kill every module's first worker once at
+    `kill_at_ms`); latencies of the completed ones."""
     futs, refused = [], 0
     start = time.perf_counter()
     for t in times_ms:
+        if kill_at_ms is not None and t >= kill_at_ms:
+            for m in rt.sm.modules:
+                rt.kill_worker(m.name)
+            kill_at_ms = None
         delay = t / 1000.0 - (time.perf_counter() - start)
         if delay > 0:
             time.sleep(delay)
@@ -55,6 +61,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--backend", default="embedded")
+    ap.add_argument("--kill-at", type=float, default=None, help="kill each module's first worker at this second")
     ap.add_argument("--runner", default="onnx", help="onnx (the zoo models) or sleep (the profiled times, no CPU)")
     args = ap.parse_args()
     spec = load_spec(Path(args.app))
@@ -70,7 +77,8 @@ def main() -> None:
     frame = np.random.default_rng(0).random(rt.entry_shape, dtype=np.float32)
     for _ in range(5):    # warm the sessions up (first runs allocate)
         rt.submit(frame).result(timeout=60)
-    lat, counts = drive(rt, times, frame)
+    warm = dict(rt.counts)
+    lat, counts = drive(rt, times, frame, None if args.kill_at is None else 1000 * args.kill_at)
     rt.close()
     p_sim, p_rt = percentiles(sim.latency_ms), percentiles(lat)
     slo = plan.slo_ms
@@ -83,7 +91,9 @@ def main() -> None:
         print(f"{name:8}" + "".join(f"{row[k]:10.1f}" for k in ("p50", "p90", "p99", "max"))
               + f"{row['slo_attainment']:10.1%}")
     print("runtime/sim: " + ", ".join(f"{k} {p_rt[k] / p_sim[k]:.3f}" for k in ("p50", "p90", "p99")))
-    print(json.dumps({"counts": counts}))
+    counts = {k: v - warm.get(k, 0) for k, v in counts.items()}    # the warm-up requests left out
+    answered = counts["completed"] + counts["failed"] + counts["refused"]
+    print(json.dumps({"counts": counts, "sent": int(times.size), "lost": int(times.size) - answered}))
 
 
 if __name__ == "__main__":

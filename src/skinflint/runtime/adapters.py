@@ -45,6 +45,8 @@ def resize(image: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     when C differs; any other array is flattened, cycled and reshaped."""
     shape = tuple(int(d) for d in shape)
     image = np.asarray(image)
+    if image.shape == shape:
+        return image
     if image.ndim == 3 and len(shape) == 3 and image.size:
         c, h, w = image.shape
         rows = (np.arange(shape[1]) * h // shape[1]).clip(0, h - 1)
