@@ -46,3 +46,17 @@ def test_frame_adapter_and_unknown_names():
     assert len(out) == 2 and out[0].shape == (3, 4, 4)
     with pytest.raises(SpecError, match="crops"):
         adapters.get_adapter("nope")
+
+
+def test_measured_slowdown_scales_the_estimate(tmp_path: Path):
+    plan, spec = planned(write_app(tmp_path, rate=20, slo_ms=100, det_ms=20, cls_ms=5, adapter="frame"),
+                         sharing=False)
+    sm = compile_model(plan, spec)
+    adm = Admission(sm, max_in_flight=10)
+    base = adm.estimate_ms([2, 0])
+    det = sm.modules[0].workers[0].worker
+    for _ in range(200):                                  # batches take twice their profiled time
+        adm.observe(0, 0, 1, 2 * det.times_ms[0])
+    assert adm.slowdown[0] == pytest.approx(2.0, rel=1e-6)
+    waited = 1000 * 2 / adm.throughput[0] + sm.modules[0].worst_latency_ms
+    assert adm.estimate_ms([2, 0]) == pytest.approx(base + waited)   # the detector's part counts twice

@@ -45,7 +45,7 @@ def make(policy: str, sizes: list[int], close: EarlyClose | None = None, clock=N
     policy_obj = make_policy(policy, [Worker(b, tuple(1.0 + k for k in range(b))) for b in sizes], early_close=close)
     delivered: list[tuple[list[int], object]] = []
     d = ModuleDispatcher("m", policy_obj, workers, clock, timers,
-                         lambda items, out, err, s, e: delivered.append((items, out if err is None else err)))
+                         lambda items, out, err, s, e, w: delivered.append((items, out if err is None else err)))
     return d, workers, delivered, now, timers
 
 

@@ -5,15 +5,23 @@ the items already queued there (`pending / throughput`) plus MODEL.md's worst la
 module and the hop. A request is admitted iff the estimate is within the SLO and fewer than
 `max_in_flight` requests are in the runtime (the bounded queue). A refused request is told when
 to retry: the seconds by which the estimate overshoots, at least one.
+
+Profiles drift (MODEL.md): the runtime reports each batch's real time (`observe`), and the
+estimate scales each module's wait and W by its measured slowdown (an exponential average of
+real / profiled batch time, from 1), so a machine slower than its profile admits less.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import Sequence
 
 from skinflint.sim.topology import SimModel
+
+
+RATIO_SAMPLES = 10_000   # the last real/profiled batch-time ratios kept per module
 
 
 @dataclass(frozen=True)
@@ -36,14 +44,23 @@ class Admission:
         # items/s a module's workers complete at full batches: sum 1000 b / d(b)
         self.throughput = [sum(1000.0 * w.worker.batch_size / w.worker.full_ms for w in m.workers)
                            for m in sm.modules]
+        self.slowdown = [1.0] * len(sm.modules)
+        self.ratios: list[deque[float]] = [deque(maxlen=RATIO_SAMPLES) for _ in sm.modules]
+
+    def observe(self, module: int, worker: int, size: int, real_ms: float, weight: float = 0.1) -> None:
+        """A batch of `size` took `real_ms` on `worker` of `module`: update its slowdown."""
+        profiled = self.sm.modules[module].workers[worker].worker.times_ms[size - 1]
+        self.ratios[module].append(real_ms / profiled)
+        ratio = min(10.0, max(0.5, real_ms / profiled))
+        self.slowdown[module] += weight * (ratio - self.slowdown[module])
 
     def estimate_ms(self, pending: Sequence[int]) -> float:
-        """Longest path of queue wait + W + hop for a request arriving now."""
+        """Longest path of (queue wait + W) x slowdown + hop for a request arriving now."""
         finish: list[float] = []
         for k, m in enumerate(self.sm.modules):
             start = max((finish[p] for p in m.parents), default=0.0) + self.sm.hop_ms
             wait = 1000.0 * pending[k] / self.throughput[k]
-            finish.append(start + wait + m.worst_latency_ms)
+            finish.append(start + (wait + m.worst_latency_ms) * self.slowdown[k])
         return max(finish[k] for k, m in enumerate(self.sm.modules) if m.is_exit)
 
     def decide(self, pending: Sequence[int], in_flight: int) -> Decision:

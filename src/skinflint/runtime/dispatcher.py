@@ -21,8 +21,8 @@ from skinflint.dispatch import DispatchPolicy, Launch
 from skinflint.runtime.timers import Timers
 from skinflint.runtime.workers import BatchWorker, Outputs
 
-Deliver = Callable[[list[int], "Outputs | None", "BaseException | None", float, float], None]
-"""deliver(items, outputs, error, start_ms, end_ms): a batch of `items` ended (outputs or error)."""
+Deliver = Callable[[list[int], "Outputs | None", "BaseException | None", float, float, int], None]
+"""deliver(items, outputs, error, start_ms, end_ms, worker): a batch of `items` ended on `worker`."""
 
 
 class ModuleDispatcher:
@@ -120,4 +120,4 @@ class ModuleDispatcher:
             self.pending -= len(items)
             jobs = self._take(self.policy.worker_done(w, now), now)
         self._submit(jobs, t0)
-        self.deliver(items, outputs, error, start_ms, now)
+        self.deliver(items, outputs, error, start_ms, now, w)

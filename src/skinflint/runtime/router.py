@@ -218,10 +218,12 @@ class Runtime:
         return go
 
     def _deliver(self, k: int, items: list[int], outputs: Any, error: BaseException | None,
-                 start_ms: float, end_ms: float) -> None:
+                 start_ms: float, end_ms: float, worker: int) -> None:
         self.metrics.batch(self.sm.modules[k].name, len(items), start_ms, end_ms)
         finished = []
         with self._lock:
+            if error is None:
+                self.admission.observe(k, worker, len(items), end_ms - start_ms)
             for j, index in enumerate(items):
                 req, pos = self._owner[k].pop(index)
                 if error is None and not req.failed:
