@@ -28,6 +28,22 @@ def model_file(models_dir: Path | None, model: str) -> Path:
     return path
 
 
+class ModelShapes:
+    """Input item shapes: `item_shape` for the sleep runner, else read once from each ONNX file."""
+
+    def __init__(self, models_dir: Path | None, runner: str, item_shape: Sequence[int]) -> None:
+        self.models_dir, self.runner, self.item_shape = models_dir, runner, tuple(item_shape)
+        self._shapes: dict[str, tuple[int, ...]] = {}
+
+    def __call__(self, model: str) -> tuple[int, ...]:
+        """One item's input shape for `model`."""
+        if self.runner == "sleep":
+            return self.item_shape
+        if model not in self._shapes:
+            self._shapes[model] = onnx_input_shape(str(model_file(self.models_dir, model)))
+        return self._shapes[model]
+
+
 class EmbeddedBackend:
     """Workers as threads in this process."""
 
@@ -38,7 +54,7 @@ class EmbeddedBackend:
         if runner not in RUNNERS:
             raise SpecError("options", "runner", f"unknown runner {runner!r}", f"choose one of: {', '.join(RUNNERS)}")
         self.models_dir, self.runner, self.item_shape, self.provider = models_dir, runner, tuple(item_shape), provider
-        self._shapes: dict[str, tuple[int, ...]] = {}
+        self.input_shape = ModelShapes(models_dir, runner, item_shape)
 
     def start(self, needs: dict[str, int]) -> None:
         """Warn when ONNX workers (one core each) outnumber this process's cores: they would
@@ -55,14 +71,6 @@ class EmbeddedBackend:
             return ThreadWorker(label, lambda: SleepRunner(times_ms))
         path = str(model_file(self.models_dir, model))
         return ThreadWorker(label, lambda: OnnxRunner(path, self.provider))
-
-    def input_shape(self, model: str) -> tuple[int, ...]:
-        """The model's input item shape (read once from its ONNX file)."""
-        if self.runner == "sleep":
-            return self.item_shape
-        if model not in self._shapes:
-            self._shapes[model] = onnx_input_shape(str(model_file(self.models_dir, model)))
-        return self._shapes[model]
 
     def close(self) -> None:
         """Nothing to release."""

@@ -20,8 +20,7 @@ from typing import Any, Sequence
 
 from skinflint.errors import SpecError
 from skinflint.runtime.backends import register_backend
-from skinflint.runtime.backends.embedded import model_file
-from skinflint.runtime.workers import onnx_input_shape
+from skinflint.runtime.backends.embedded import ModelShapes, model_file
 
 READY_TIMEOUT_S = 120.0
 
@@ -80,11 +79,11 @@ class RayBackend:
                  address: str | None = None, num_cpus: int | None = None,
                  resources: dict[str, float] | None = None) -> None:
         self.ray = _ray()
-        self.models_dir, self.runner, self.item_shape = models_dir, runner, tuple(item_shape)
+        self.models_dir, self.runner = models_dir, runner
         self.address, self.num_cpus, self.resources = address, num_cpus, dict(resources or {})
         self._actor_cls = None
         self._started_here = False
-        self._shapes: dict[str, tuple[int, ...]] = {}
+        self.input_shape = ModelShapes(models_dir, runner, item_shape)   # read here, from the files
 
     def start(self, needs: dict[str, int]) -> None:
         """Connect (or start a local cluster with one CPU and one `hardware` unit per planned worker)."""
@@ -115,14 +114,6 @@ class RayBackend:
                             f"started within {READY_TIMEOUT_S:.0f} s", "give the cluster nodes with that "
                             "custom resource (ray start --resources '{\"HW\": N}') and free CPUs") from None
         return RayWorker(self.ray, actor, label)
-
-    def input_shape(self, model: str) -> tuple[int, ...]:
-        """The model's input item shape, read here from its ONNX file."""
-        if self.runner == "sleep":
-            return self.item_shape
-        if model not in self._shapes:
-            self._shapes[model] = onnx_input_shape(str(model_file(self.models_dir, model)))
-        return self._shapes[model]
 
     def close(self) -> None:
         """Shut down the local cluster this backend started."""
