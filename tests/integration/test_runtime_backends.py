@@ -135,3 +135,21 @@ def test_overload_every_request_is_answered_or_refused_none_lost(models: Path, t
     assert len(done) + len(refused) == 100
     c = rt.counts
     assert c["admitted"] == c["completed"] == len(futs) and c["refused"] == len(refused)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_shared_worker_runs_both_modules_models(request: pytest.FixtureRequest, backend: str, models: Path,
+                                                  tmp_path: Path):
+    # at 20 req/s both modules' residuals fit one shared worker: the plan has no group at all
+    if backend == "ray":
+        request.getfixturevalue("ray_cluster")
+    plan, spec = planned(write_app(tmp_path, rate=20))
+    assert plan.shared_workers and not any(m.groups for m in plan.modules)
+    rt = Runtime(plan, spec, make_backend(backend, models_dir=models))
+    assert rt.workers[0][0].host is rt.workers[1][0].host     # one worker behind both dispatchers
+    results = run_all(rt, frames(4, seed=5))
+    rt.close()
+    # the classifier's items ran the classifier (logits), not the detector: each model on its runner
+    assert all(len(r.outputs["classify"]) == 2 and r.outputs["classify"][0]["logits"].shape == (10,)
+               for r in results)
+    assert rt.counts["completed"] == 4

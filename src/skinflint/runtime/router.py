@@ -102,15 +102,21 @@ class Runtime:
         for hw in self.sm.shared_hardware:
             needs[hw] = needs.get(hw, 0) + 1
         backend.start(needs)
+        shared_models: dict[int, dict[str, tuple[float, ...]]] = {}
+        for m, am in zip(self.sm.modules, spec.app.modules):
+            for w in m.workers:
+                if w.shared >= 0:
+                    known = shared_models.setdefault(w.shared, {}).get(am.model, ())
+                    shared_models[w.shared][am.model] = max(known, w.worker.times_ms, key=len)
+        for s_idx, models in shared_models.items():
+            shared[s_idx] = backend.worker(models, self.sm.shared_hardware[s_idx], f"shared{s_idx}")
         for k, (m, am) in enumerate(zip(self.sm.modules, spec.app.modules)):
             ws = []
             for j, w in enumerate(m.workers):
                 if w.shared >= 0:
-                    if w.shared not in shared:
-                        shared[w.shared] = backend.worker(am.model, w.hardware, f"shared{w.shared}", w.worker.times_ms)
-                    ws.append(shared[w.shared])
+                    ws.append(shared[w.shared].view(am.model))
                 else:
-                    ws.append(backend.worker(am.model, w.hardware, f"{m.name}/{j}", w.worker.times_ms))
+                    ws.append(backend.worker({am.model: w.worker.times_ms}, w.hardware, f"{m.name}/{j}"))
             self.workers.append(ws)
             self.shapes.append(tuple(backend.input_shape(am.model)))
             policy = make_policy(m.dispatch, [w.worker for w in m.workers], early_close=early_close,
@@ -172,9 +178,10 @@ class Runtime:
         seen = set()
         for ws in self.workers:
             for w in ws:
-                if id(w) not in seen:
-                    seen.add(id(w))
-                    w.close()
+                host = getattr(w, "host", w)   # a shared worker's views share one host
+                if id(host) not in seen:
+                    seen.add(id(host))
+                    host.close()
         self.backend.close()
         with self._lock:
             reqs = {id(r): r for owner in self._owner for r, _ in owner.values()}

@@ -6,6 +6,10 @@ it runs (a thread here, a Ray actor elsewhere) is the backend's business.
 
 `ThreadWorker` restarts itself when its runner dies (`WorkerDied`): it builds a fresh runner and
 runs the in-flight batch again, at most `max_retries` times, so a crash loses no request.
+
+A worker may hold several runners, one per model, keyed by model name: a shared worker (MODEL.md)
+runs batches of several modules in turn. `worker.view(model)` is the BatchWorker one module's
+dispatcher drives; a worker of one model is driven directly.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -51,13 +55,33 @@ class BatchWorker(Protocol):
         ...
 
 
-class ThreadWorker:
-    """A worker as one thread with its own runner (e.g. its own ONNX Runtime session)."""
+class View:
+    """One model's side of a worker holding several: submit runs that model's runner."""
 
-    def __init__(self, name: str, make_runner: Callable[[], Runner], max_retries: int = 3) -> None:
+    def __init__(self, host: Any, key: str) -> None:
+        self.host, self.key, self.name = host, key, f"{host.name}:{key}"
+
+    def submit(self, batch: np.ndarray) -> Future:
+        """Queue `batch` for this model on the shared worker."""
+        return self.host.submit(batch, self.key)
+
+    def kill(self) -> None:
+        """Kill the shared worker (see its kill)."""
+        self.host.kill()
+
+    def close(self) -> None:
+        """Close the shared worker."""
+        self.host.close()
+
+
+class ThreadWorker:
+    """A worker as one thread with its own runners (e.g. its own ONNX Runtime sessions), one per model."""
+
+    def __init__(self, name: str, make_runners: dict[str, Callable[[], Runner]], max_retries: int = 3) -> None:
         self.name = name
-        self._make_runner = make_runner
-        self._runner = make_runner()
+        self._make_runners = make_runners
+        self._runners = {k: make() for k, make in make_runners.items()}
+        self._only = next(iter(make_runners)) if len(make_runners) == 1 else None
         self.max_retries = max_retries
         self.restarts = 0
         self.busy_s = 0.0
@@ -66,11 +90,16 @@ class ThreadWorker:
         self._thread = threading.Thread(target=self._loop, name=f"worker-{name}", daemon=True)
         self._thread.start()
 
-    def submit(self, batch: np.ndarray) -> Future:
-        """Queue `batch`; its future holds the outputs or the reason it failed."""
+    def submit(self, batch: np.ndarray, key: str | None = None) -> Future:
+        """Queue `batch` for model `key` (None: the worker's only one); its future holds the
+        outputs or the reason it failed."""
         fut: Future = Future()
-        self._jobs.put((batch, fut))
+        self._jobs.put((batch, fut, key or self._only))
         return fut
+
+    def view(self, key: str) -> View:
+        """The BatchWorker running model `key` on this worker."""
+        return View(self, key)
 
     def kill(self) -> None:
         """The next batch dies mid-run once (the worker then restarts and retries it)."""
@@ -88,28 +117,28 @@ class ThreadWorker:
             if job is not None and job[1].set_running_or_notify_cancel():
                 job[1].set_exception(RuntimeError(f"worker {self.name} stopped"))
 
-    def _run(self, batch: np.ndarray) -> Outputs:
+    def _run(self, batch: np.ndarray, key: str) -> Outputs:
         if self._kill.is_set():
             self._kill.clear()
             raise WorkerDied(f"worker {self.name} killed")
-        return self._runner(batch)
+        return self._runners[key](batch)
 
     def _loop(self) -> None:
         while True:
             job = self._jobs.get()
             if job is None:
                 return
-            batch, fut = job
+            batch, fut, key = job
             if not fut.set_running_or_notify_cancel():
                 continue
             start = time.perf_counter()
             for attempt in range(self.max_retries + 1):
                 try:
-                    out = self._run(batch)
+                    out = self._run(batch, key)
                 except WorkerDied as e:
                     self.restarts += 1
                     try:
-                        self._runner = self._make_runner()   # a fresh session, as a restarted actor has
+                        self._runners = {k: make() for k, make in self._make_runners.items()}  # fresh sessions
                     except Exception as e2:  # noqa: BLE001 - report any failure to the batch's owner
                         fut.set_exception(e2)
                         break

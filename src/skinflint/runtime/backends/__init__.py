@@ -3,7 +3,7 @@
 A backend makes the workers of a plan and knows each model's input shape:
 
     backend = make_backend("embedded", models_dir=Path("models"))
-    worker = backend.worker(model, hardware, label, times_ms)   # -> runtime.workers.BatchWorker
+    worker = backend.worker({model: times_ms}, hardware, label)   # -> runtime.workers.BatchWorker
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ class Backend(Protocol):
         """Get ready to host `needs[hardware]` workers of each hardware type."""
         ...
 
-    def worker(self, model: str, hardware: str, label: str, times_ms: tuple[float, ...]) -> BatchWorker:
-        """A started worker running `model` on `hardware` (`times_ms`: its profiled batch times)."""
+    def worker(self, models: dict[str, tuple[float, ...]], hardware: str, label: str) -> BatchWorker:
+        """A started worker on `hardware` running the given models (each with its profiled batch
+        times); with several models (a shared worker), `worker.view(model)` drives one."""
         ...
 
     def input_shape(self, model: str) -> tuple[int, ...]:

@@ -65,12 +65,13 @@ class EmbeddedBackend:
             warnings.warn(f"{total} workers on {cores} cores: they oversubscribe the cores and will run "
                           "slower than profiled (use --backend ray across machines)", stacklevel=2)
 
-    def worker(self, model: str, hardware: str, label: str, times_ms: tuple[float, ...]) -> ThreadWorker:
-        """A thread worker with a fresh runner (rebuilt when it dies)."""
+    def worker(self, models: dict[str, tuple[float, ...]], hardware: str, label: str) -> ThreadWorker:
+        """A thread worker with a fresh runner per model (rebuilt when it dies); `models` maps
+        each model it runs to its profiled batch times."""
         if self.runner == "sleep":
-            return ThreadWorker(label, lambda: SleepRunner(times_ms))
-        path = str(model_file(self.models_dir, model))
-        return ThreadWorker(label, lambda: OnnxRunner(path, self.provider))
+            return ThreadWorker(label, {m: (lambda t=t: SleepRunner(t)) for m, t in models.items()})
+        paths = {m: str(model_file(self.models_dir, m)) for m in models}
+        return ThreadWorker(label, {m: (lambda p=p: OnnxRunner(p, self.provider)) for m, p in paths.items()})
 
     def close(self) -> None:
         """Nothing to release."""

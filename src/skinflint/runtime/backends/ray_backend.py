@@ -21,6 +21,7 @@ from typing import Any, Sequence
 from skinflint.errors import SpecError
 from skinflint.runtime.backends import register_backend
 from skinflint.runtime.backends.embedded import ModelShapes, model_file
+from skinflint.runtime.workers import View
 
 READY_TIMEOUT_S = 120.0
 
@@ -35,39 +36,47 @@ def _ray() -> Any:
 
 
 class ModelActor:
-    """The actor's body: one runner (an ONNX Runtime session with one thread, or a sleep)."""
+    """The actor's body: one runner per model (an ONNX Runtime session with one thread, or a sleep)."""
 
-    def __init__(self, kind: str, source: Any) -> None:
+    def __init__(self, kind: str, sources: dict[str, Any]) -> None:
         from skinflint.runtime.workers import OnnxRunner, SleepRunner
-        self.runner = SleepRunner(source) if kind == "sleep" else OnnxRunner(source)
+        self.runners = {k: SleepRunner(v) if kind == "sleep" else OnnxRunner(v) for k, v in sources.items()}
 
     def ready(self) -> bool:
         """Answers once the runner is built."""
         return True
 
-    def run(self, batch: Any) -> Any:
-        """Run one batch (Ray hands the stored array, zero-copy)."""
-        return self.runner(batch)
+    def run(self, key: str, batch: Any) -> Any:
+        """Run one batch of model `key` (Ray hands the stored array, zero-copy)."""
+        return self.runners[key](batch)
 
 
 class RayWorker:
     """A BatchWorker over one actor: submit puts the batch in the object store once."""
 
-    def __init__(self, ray: Any, actor: Any, name: str) -> None:
+    def __init__(self, ray: Any, actor: Any, name: str, models: list[str]) -> None:
         self.ray, self.actor, self.name = ray, actor, name
+        self._only = models[0] if len(models) == 1 else None
+        self._closed = False
 
-    def submit(self, batch: Any) -> Any:
+    def submit(self, batch: Any, key: str | None = None) -> Any:
         """A concurrent.futures.Future of the batch's outputs (retried by Ray across restarts)."""
         ref = self.ray.put(batch)
-        return self.actor.run.remote(ref).future()
+        return self.actor.run.remote(key or self._only, ref).future()
+
+    def view(self, key: str) -> View:
+        """The BatchWorker running model `key` on this actor."""
+        return View(self, key)
 
     def kill(self) -> None:
         """Kill the actor now (Ray restarts it and retries the batch it was running)."""
         self.ray.kill(self.actor, no_restart=False)
 
     def close(self) -> None:
-        """Kill the actor for good."""
-        self.ray.kill(self.actor, no_restart=True)
+        """Kill the actor for good (once)."""
+        if not self._closed:
+            self._closed = True
+            self.ray.kill(self.actor, no_restart=True)
 
 
 class RayBackend:
@@ -99,13 +108,14 @@ class RayBackend:
             self._started_here = True
         self._actor_cls = self.ray.remote(ModelActor)
 
-    def worker(self, model: str, hardware: str, label: str, times_ms: tuple[float, ...]) -> RayWorker:
-        """An actor for `model` on a `hardware` node, ready (or a SpecError after the timeout)."""
+    def worker(self, models: dict[str, tuple[float, ...]], hardware: str, label: str) -> RayWorker:
+        """An actor running `models` on a `hardware` node, ready (or a SpecError after the timeout)."""
         if self._actor_cls is None:
             self.start({hardware: 1})
-        source: Any = times_ms if self.runner == "sleep" else str(model_file(self.models_dir, model))
-        actor = self._actor_cls.options(num_cpus=1, resources={hardware: 1}, max_restarts=-1, max_task_retries=-1,
-                                        name=None).remote(self.runner, source)
+        sources: dict[str, Any] = {m: t if self.runner == "sleep" else str(model_file(self.models_dir, m))
+                                   for m, t in models.items()}
+        actor = self._actor_cls.options(num_cpus=1, resources={hardware: 1}, max_restarts=-1,
+                                        max_task_retries=-1).remote(self.runner, sources)
         try:
             self.ray.get(actor.ready.remote(), timeout=READY_TIMEOUT_S)
         except self.ray.exceptions.GetTimeoutError:
@@ -113,7 +123,7 @@ class RayBackend:
             raise SpecError("ray cluster", f"resources {{{hardware!r}: 1, 'CPU': 1}}", f"no actor for {label} "
                             f"started within {READY_TIMEOUT_S:.0f} s", "give the cluster nodes with that "
                             "custom resource (ray start --resources '{\"HW\": N}') and free CPUs") from None
-        return RayWorker(self.ray, actor, label)
+        return RayWorker(self.ray, actor, label, list(models))
 
     def close(self) -> None:
         """Shut down the local cluster this backend started."""
