@@ -22,6 +22,7 @@ class ModuleEntry(BaseModel):
     model: Name
     after: list[Name] | Name = []
     rate_factor: PositiveNumber = 1.0
+    adapter: StrictStr = ""  # runtime: how its inputs are made from the request and its parents' outputs
     description: StrictStr = ""
 
 
@@ -60,7 +61,8 @@ def build_app(parsed: AppFile, source: Path) -> App:
         parents[m.name] = tuple(after)
     order = _topological_order(parents, source, index)
     entries = {m.name: m for m in parsed.modules}
-    modules = tuple(Module(n, entries[n].model, parents[n], float(entries[n].rate_factor)) for n in order)
+    modules = tuple(Module(n, entries[n].model, parents[n], float(entries[n].rate_factor), entries[n].adapter)
+                    for n in order)
     return App(parsed.name, float(parsed.rate), float(parsed.slo_ms), modules, float(parsed.hop_ms))
 
 

@@ -10,7 +10,8 @@ from skinflint.errors import SpecError
 from skinflint.spec.app import parse_app
 from skinflint.spec.files import read_yaml_mapping
 from skinflint.spec.hardware import load_hardware
-from skinflint.spec.profiles import load_profiles
+from skinflint.spec.catalog import catalog_profile_rows, hardware_catalog, is_catalog
+from skinflint.spec.profiles import build_profiles, load_profiles, read_profile_rows
 from skinflint.spec.types import App, Spec
 
 
@@ -27,11 +28,25 @@ def load_spec(app_path: str | Path, *, rate: float | None = None, slo_ms: float 
     """Read APP.yaml and the files it names; apply overrides; return a frozen, checked Spec."""
     app_path = Path(app_path)
     parsed, app = parse_app(read_yaml_mapping(app_path, "application"), app_path)
-    hw_path = _resolve(app_path, parsed.hardware, "hardware")
+    if is_catalog(parsed.hardware):  # a bundled catalog by name (spec/catalog.py)
+        hw_path = Path(parsed.hardware)
+        catalog = {n: h.to_hardware() for n, h in hardware_catalog(parsed.hardware, app_path).items()}
+    else:
+        hw_path = _resolve(app_path, parsed.hardware, "hardware")
+        catalog = load_hardware(hw_path)
     profile_values = [parsed.profiles] if isinstance(parsed.profiles, str) else parsed.profiles
-    profile_paths = [_resolve(app_path, v, "profiles") for v in profile_values]
-    catalog = load_hardware(hw_path)
-    profiles = load_profiles(profile_paths)
+    profile_paths = [_resolve(app_path, v, "profiles") for v in profile_values if not is_catalog(v)]
+    catalog_values = [v for v in profile_values if is_catalog(v)]
+    notes = {}
+    if catalog_values:  # catalog rows: this app's models on priced hardware only, and the note says so
+        rows = [(p, where, row) for p in profile_paths for where, row in read_profile_rows(p)]
+        extra, notes["catalog"] = catalog_profile_rows(
+            catalog_values, priced=catalog, models=[m.model for m in app.modules],
+            measured={(r[0], r[1]) for _, _, r in rows}, hardware_label=hw_path.name, source=app_path)
+        profiles = build_profiles(rows + extra)
+        profile_paths += catalog_values
+    else:
+        profiles = load_profiles(profile_paths)
     for (model, hw), _ in profiles.curves.items():
         if hw not in catalog:
             raise SpecError(profile_paths[0] if len(profile_paths) == 1 else app_path, "hardware",
@@ -41,7 +56,7 @@ def load_spec(app_path: str | Path, *, rate: float | None = None, slo_ms: float 
     if hardware is not None:
         catalog = select_hardware(catalog, hardware, hw_path)
     spec = Spec(app, catalog, profiles, {"app": str(app_path), "hardware": str(hw_path),
-                                         "profiles": ",".join(map(str, profile_paths))})
+                                         "profiles": ",".join(map(str, profile_paths)), **notes})
     check_coverage(spec, app_path)
     return spec
 

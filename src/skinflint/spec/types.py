@@ -68,6 +68,7 @@ class Module:
     model: str
     parents: tuple[str, ...] = ()
     rate_factor: float = 1.0
+    adapter: str = ""  # runtime adapter name ("" = the default: the request's frame)
 
 
 @dataclass(frozen=True)

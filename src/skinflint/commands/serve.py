@@ -1,0 +1,110 @@
+"""`skinflint serve APP.yaml` and `skinflint load URL`: run a plan for real, and load it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import typer
+
+from skinflint.api import plan as make_plan
+from skinflint.cli import app
+from skinflint.commands.simulate import load_plan, parse_arrivals
+from skinflint.errors import SpecError
+from skinflint.spec.loader import load_spec
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@app.command("serve")
+def serve_command(
+    app_file: Path = typer.Argument(..., help="Application YAML (FORMATS.md)."),
+    plan_file: Optional[Path] = typer.Option(None, "--plan", help="Plan JSON to serve (default: plan now)."),
+    models: Optional[Path] = typer.Option(None, "--models", help="Folder of MODEL.onnx files "
+                                          "(default: models/ next to the app file)."),
+    backend: str = typer.Option("embedded", "--backend", help="embedded (threads) or ray (actors)."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (default: a local one)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (loopback unless told)."),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+    token: Optional[str] = typer.Option(None, "--token", envvar="SKINFLINT_TOKEN",
+                                        help="Require 'Authorization: Bearer TOKEN'."),
+    max_body: int = typer.Option(16 * 1024 * 1024, "--max-body", help="Largest request body in bytes."),
+    max_in_flight: int = typer.Option(1000, "--max-in-flight", help="Bound on requests in the runtime."),
+    no_early_close: bool = typer.Option(False, "--no-early-close", help="Never close a partial batch early."),
+) -> None:
+    """Serve APP.yaml's plan over HTTP: POST /v1/apps/APP/infer, GET /healthz, /v1/plan, /metrics."""
+    from skinflint.dispatch import EarlyClose
+    from skinflint.runtime import Runtime, make_backend
+    from skinflint.runtime.metrics import PrometheusMetrics
+    from skinflint.runtime.server import serve
+
+    if not 0 < port < 65536:
+        raise SpecError("command line", "--port", f"must be 1..65535 (got {port})", "pass a free TCP port")
+    if max_body < 1 or max_in_flight < 1:
+        raise SpecError("command line", "--max-body/--max-in-flight", "must be positive", "pass positive numbers")
+    if host not in LOOPBACK and not token:
+        typer.echo(f"warning: serving on {host} without --token: anyone who can reach it may use it", err=True)
+    spec = load_spec(app_file)
+    plan = load_plan(plan_file) if plan_file else make_plan(spec)
+    options = {"models_dir": models or app_file.parent / "models"}
+    if backend == "ray":
+        options["address"] = address
+    elif address:
+        raise SpecError("command line", "--address", "only the ray backend takes an address", "add --backend ray")
+    runtime = Runtime(plan, spec, make_backend(backend, **options), early_close=None if no_early_close else EarlyClose(),
+                      max_in_flight=max_in_flight, metrics=PrometheusMetrics())
+    typer.echo(f"serving {spec.app.name} ({backend}, {sum(len(w) for w in runtime.workers)} workers) on "
+               f"http://{host}:{port}/v1/apps/{spec.app.name}/infer", err=True)
+    serve(runtime, host=host, port=port, token=token, max_body=max_body)
+
+
+@app.command("load")
+def load_command(
+    url: str = typer.Argument(..., help="Server base URL, e.g. http://127.0.0.1:8000"),
+    rate: float = typer.Option(..., "--rate", help="Offered rate (req/s)."),
+    duration: float = typer.Option(10.0, "--duration", help="Seconds of arrivals."),
+    arrivals: str = typer.Option("poisson", "--arrivals", help="KIND[:key=value,...] (the simulator's processes)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the arrivals and the tensors."),
+    token: Optional[str] = typer.Option(None, "--token", envvar="SKINFLINT_TOKEN", help="Bearer token."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for one answer."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """Open-loop load on a `skinflint serve` URL: latency percentiles, SLO attainment, refusals."""
+    import httpx
+
+    from skinflint.runtime.loadgen import http_sender, npy_bytes, run_load
+
+    if not (rate > 0 and duration > 0):
+        raise SpecError("command line", "--rate/--duration", "must be positive", "pass e.g. --rate 50 --duration 10")
+    if fmt not in ("table", "json"):
+        raise SpecError("command line", "--format", f"unknown format {fmt!r}", "use table or json")
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    try:
+        info = httpx.get(f"{url.rstrip('/')}/v1/plan", headers=headers, timeout=timeout).json()
+        shape, app_name, slo = info["input_shape"], info["plan"]["app"], float(info["slo_ms"])
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as e:
+        raise SpecError("command line", "URL", f"cannot read {url}/v1/plan: {e}",
+                        "start `skinflint serve` first and pass its base URL (and --token)") from None
+    rng = np.random.default_rng(seed)
+    times = np.asarray(parse_arrivals(arrivals, rate).times_ms(duration, rng), dtype=float)
+    body = npy_bytes(rng.random(shape, dtype=np.float32))
+
+    async def main() -> dict:
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
+        async with httpx.AsyncClient(limits=limits) as client:
+            report = await run_load(http_sender(client, url, app_name, body, token, timeout), times, slo, duration)
+        return report.as_dict()
+
+    out = asyncio.run(main())
+    if fmt == "json":
+        print(json.dumps(out, indent=2))
+        return
+    lat = out["latency_ms"]
+    typer.echo(f"sent {out['sent']} ({out['offered_rate']:.1f}/s, {arrivals}); outcomes {out['outcomes']}; "
+               f"lost {out['lost']}")
+    typer.echo(f"latency ms: p50 {lat['p50']:.1f}  p90 {lat['p90']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f}")
+    typer.echo(f"SLO {slo:g} ms: attainment {out['slo_attainment']:.1%} of sent, "
+               f"{out['admitted_on_time']:.1%} of answered")

@@ -1,0 +1,155 @@
+"""ONNX Runtime, chosen explicitly: execution provider, thread settings, inputs of a batch size.
+
+Providers are a small registry (name -> ONNX Runtime provider). ``auto`` picks CUDA where this
+onnxruntime build offers it and CPU otherwise; TensorRT only when asked for by name (it builds
+an engine per input shape, which a short profile cannot amortise). A session is checked to run
+on the provider asked for: ONNX Runtime silently falls back to CPU otherwise, which would make
+a "GPU" profile a CPU one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from skinflint.errors import SpecError
+
+PROVIDERS: dict[str, str] = {
+    "cpu": "CPUExecutionProvider",
+    "cuda": "CUDAExecutionProvider",
+    "tensorrt": "TensorrtExecutionProvider",
+}
+AUTO_ORDER = ("cuda", "cpu")
+_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64,
+           "tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(uint8)": np.uint8, "tensor(bool)": np.bool_}
+
+
+def ort() -> Any:
+    """The onnxruntime module, or a SpecError saying how to install it."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise SpecError("command line", "profile", "onnxruntime is not installed",
+                        "pip install 'skinflint[profile]' (or onnxruntime-gpu for CUDA)") from None
+    return onnxruntime
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def resolve_provider(name: str) -> str:
+    """The ONNX Runtime provider for a registry name (or ``auto``), checked to be available here."""
+    available = ort().get_available_providers()
+    if name == "auto":
+        name = next(n for n in AUTO_ORDER if PROVIDERS[n] in available or n == "cpu")
+    if name not in PROVIDERS:
+        raise SpecError("command line", "--provider", f"unknown execution provider {name!r}",
+                        f"choose from auto, {', '.join(PROVIDERS)}")
+    if PROVIDERS[name] not in available:
+        raise SpecError("command line", "--provider", f"{name} ({PROVIDERS[name]}) is not available in this "
+                        f"onnxruntime (available: {', '.join(available)})",
+                        "install onnxruntime-gpu with a matching CUDA, or use --provider cpu")
+    return PROVIDERS[name]
+
+
+@dataclass(frozen=True)
+class Threads:
+    """Thread settings of a session: intra-op threads (one operator) and inter-op threads (parallel operators)."""
+
+    intra_op: int
+    inter_op: int = 1
+
+    def __post_init__(self) -> None:
+        if self.intra_op < 1 or self.inter_op < 1:
+            raise SpecError("command line", "--threads", f"thread counts must be positive (got {self.intra_op}/"
+                            f"{self.inter_op})", "pass a positive number of threads")
+
+
+def open_session(path: Path, provider: str, threads: Threads) -> Any:
+    """An InferenceSession of `path` on `provider` with explicit threads, sequential execution, full optimisation."""
+    rt = ort()
+    if not Path(path).is_file():
+        raise SpecError(path, "", "ONNX model file not found", "check the path (skinflint zoo build DIR makes some)")
+    options = rt.SessionOptions()
+    options.intra_op_num_threads = threads.intra_op
+    options.inter_op_num_threads = threads.inter_op
+    options.execution_mode = rt.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = rt.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: warnings would interleave with the progress bar
+    providers = [provider] if provider == PROVIDERS["cpu"] else [provider, PROVIDERS["cpu"]]
+    try:
+        session = rt.InferenceSession(str(path), options, providers=providers)
+    except Exception as e:  # onnxruntime raises its own exception types for bad files
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SpecError(path, "", f"onnxruntime cannot load this model: {first[:200]}",
+                        "pass a valid ONNX model file") from None
+    if session.get_providers()[0] != provider:
+        raise SpecError(path, "--provider", f"onnxruntime fell back to {session.get_providers()[0]} instead of "
+                        f"{provider}", "check the GPU driver and CUDA/cuDNN libraries, or use --provider cpu")
+    return session
+
+
+def input_specs(session: Any, batch_size: int) -> list[tuple[str, tuple[int, ...], Any]]:
+    """(name, shape, dtype) of every model input at `batch_size`; only the first axis may be symbolic."""
+    specs = []
+    for inp in session.get_inputs():
+        shape = list(inp.shape)
+        if not shape:
+            raise SpecError("model", f"input {inp.name!r}", "is a scalar, not a batch", "export a batched input")
+        if isinstance(shape[0], int) and shape[0] != batch_size:
+            raise SpecError("model", f"input {inp.name!r}", f"has a fixed batch axis of {shape[0]}",
+                            f"export the model with a dynamic batch axis, or use --batch-sizes {shape[0]}")
+        rest = shape[1:]
+        if not all(isinstance(d, int) and d > 0 for d in rest):
+            raise SpecError("model", f"input {inp.name!r}", f"has symbolic dimensions beyond the batch axis {shape}",
+                            "export the model with fixed sizes except the batch axis")
+        dtype = _DTYPES.get(inp.type)
+        if dtype is None:
+            raise SpecError("model", f"input {inp.name!r}", f"unsupported input type {inp.type}",
+                            f"use one of {', '.join(_DTYPES)}")
+        specs.append((inp.name, (batch_size, *rest), dtype))
+    return specs
+
+
+def batch_inputs(session: Any, batch_size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Random inputs of `batch_size` for every model input (normal floats, 0/1 integers)."""
+    feeds = {}
+    for name, shape, dtype in input_specs(session, batch_size):
+        if np.issubdtype(dtype, np.floating):
+            feeds[name] = rng.standard_normal(shape).astype(dtype)
+        else:
+            feeds[name] = rng.integers(0, 2, size=shape).astype(dtype)
+    return feeds
+
+
+def host_description() -> str:
+    """CPU model and core count of this machine, for the provenance of a measurement."""
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return f"{name}, {available_cores()} cores available"
+
+
+def provenance(model_file: Path, provider: str, threads: Threads, note: str = "") -> str:
+    """The `source` text of a measured row: what ran, where, how, and when (UTC date)."""
+    rt = ort()
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    text = (f"measured by skinflint profile ({Path(model_file).name}) on {host_description()}; onnxruntime "
+            f"{rt.__version__} {provider}; threads intra={threads.intra_op} inter={threads.inter_op}; {today}")
+    return f"{text}; {note}" if note else text
