@@ -8,11 +8,16 @@ then by item. Each member's items are then in request order, as for a module, an
 arrivals (any phase per app) the keys are k merged uniform streams — the case
 `model.pool_worst_latency_ms` bounds. An item released earlier only waits for the items ordered
 before it (the cyclic policy's reorder buffer), so released-by-promise is the worst case.
+
+A pool can feed itself (a model twice on one path; or pools upstream of each other in different
+apps). Its open batch could then wait for an item that depends on an item inside it — never
+under the bound's premise (a batch spans less than a member's promise offset), but it can happen
+where the merged stream is thinner, as at start-up. The engine then closes the open batch early.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -41,6 +46,7 @@ class Composite:
     base: tuple[int, ...]
     pools: tuple[SimPool, ...]
     server: tuple[int, ...]
+    looped: tuple[int, ...] = ()   # pool servers on a cycle of servers (see `run_events`)
 
     def parents(self, m: int) -> tuple[int, ...]:
         """Module m's parents (indices into `modules`)."""
@@ -75,14 +81,14 @@ def compose(apps: Sequence[SimModel]) -> Composite:
         base.append(len(modules))
         modules += a.modules
         app_of += [k] * len(a.modules)
-    names: list[str] = []
+    keys: list[tuple[str, str]] = []  # (scope, name): an app's own pools are its alone
     for m in modules:
-        if m.pool is not None and m.pool not in names:
-            names.append(m.pool)
+        if m.pool is not None and (m.pool_scope, m.pool) not in keys:
+            keys.append((m.pool_scope, m.pool))
     pools = []
     server = list(range(len(modules)))
-    for p, name in enumerate(names):
-        members = tuple(k for k, m in enumerate(modules) if m.pool == name)
+    for p, (scope, name) in enumerate(keys):
+        members = tuple(k for k, m in enumerate(modules) if (m.pool_scope, m.pool) == (scope, name))
         workers = modules[members[0]].workers
         if any(modules[k].workers != workers for k in members):
             raise SpecError("plan", f"pool {name!r}", "its members see different workers",
@@ -90,7 +96,30 @@ def compose(apps: Sequence[SimModel]) -> Composite:
         pools.append(SimPool(name, workers, members))
         for k in members:
             server[k] = len(modules) + p
-    return Composite(tuple(apps), tuple(modules), tuple(app_of), tuple(base), tuple(pools), tuple(server))
+    cm = Composite(tuple(apps), tuple(modules), tuple(app_of), tuple(base), tuple(pools), tuple(server))
+    return replace(cm, looped=_looped(cm))
+
+
+def _looped(cm: Composite) -> tuple[int, ...]:
+    """Pool servers that feed themselves: on a cycle of the graph of servers (a model twice on
+    one path, or two pools each upstream of the other in different apps)."""
+    edges: dict[int, set[int]] = {}
+    for m in range(len(cm.modules)):
+        for c in cm.children(m):
+            edges.setdefault(cm.server[m], set()).add(cm.server[c])
+    out = []
+    for p in range(len(cm.pools)):
+        s = len(cm.modules) + p
+        seen, stack = set(), list(edges.get(s, ()))
+        while stack:
+            x = stack.pop()
+            if x == s:
+                out.append(s)
+                break
+            if x not in seen:
+                seen.add(x)
+                stack += edges.get(x, ())
+    return tuple(out)
 
 
 def pool_order(keys: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:

@@ -229,6 +229,50 @@ def run_events(cm: Composite, arrivals_per_app: Sequence[np.ndarray], policies: 
                     launch(s, out, t)
             received_run(s, b - a, t)
 
+    parents = [cm.parents(k) for k in range(n_mod)]
+    looped = [s for s in cm.looped if hasattr(policies[s], "close_open")]
+
+    def server_item(m: int, j: int) -> int:
+        return j if to_pool[m] is None else to_pool[m][j]
+
+    def waits_on(s: int, target: int, seen: set[int]) -> bool:
+        """Server s's open batch waits, through unreleased items, on target's open batch."""
+        x = policies[s].waits_for()
+        if x is None or x >= expected[s]:
+            return False
+        m, j = (s, x) if s < n_mod else (pool_mod[s - n_mod][x], pool_item[s - n_mod][x])
+        return blocked(m, item_req[m][j], target, seen)
+
+    def blocked(m: int, i: int, target: int, seen: set[int]) -> bool:
+        """Request i's release at m waits on target's open batch."""
+        for p in parents[m]:
+            for j in range(first[p][i], first[p][i + 1]):
+                if item_batch[p][j] >= 0:
+                    continue  # launched: it will finish
+                if ready[p][j] != ready[p][j]:  # not released at p yet
+                    if blocked(p, i, target, seen):
+                        return True
+                    break
+                s, x = srv[p], server_item(p, j)
+                pol = policies[s]
+                if any(x in batch for queue in pol.queued for batch in queue):
+                    continue  # closed, waiting for its worker
+                if s == target:
+                    return True
+                if s not in seen:
+                    seen.add(s)
+                    if waits_on(s, target, seen):
+                        return True
+            if first[p][i] == first[p][i + 1] and blocked(p, i, target, seen):
+                return True
+        return False
+
+    def unstall(t: float) -> None:
+        """Close the open batch of a pool that would otherwise wait on itself forever."""
+        for s in looped:
+            while waits_on(s, s, {s}):
+                launch(s, policies[s].close_open(t), t)
+
     nxt = 0
     while True:
         t_arr = releases[nxt] if nxt < n else math.inf
@@ -274,6 +318,8 @@ def run_events(cm: Composite, arrivals_per_app: Sequence[np.ndarray], policies: 
                 if out:
                     launch(m, out, t)
                 rearm(m, t)
+            if looped:
+                unstall(t)
         elif nxt < n:
             if t_arr > stop_ms:
                 break
@@ -284,6 +330,8 @@ def run_events(cm: Composite, arrivals_per_app: Sequence[np.ndarray], policies: 
             in_flight[req_app[i]] += 1
             for m in entries[req_app[i]]:
                 release(m, i, t_arr)
+            if looped:
+                unstall(t_arr)
         else:
             break
 

@@ -48,6 +48,7 @@ class SimModule:
     worst_latency_ms: float
     fanout_lag_ms: float
     pool: str | None = None
+    pool_scope: str = ""       # the app whose own pool it is ("" for a fleet's pool)
 
     @property
     def is_exit(self) -> bool:
@@ -105,8 +106,9 @@ def pool_workers(pool: Pool, spec: Spec) -> tuple[SimWorker, ...]:
 
 def compile_model(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = None) -> SimModel:
     """Check that the plan covers the app's modules and build the simulated application.
-    Pooled modules are served by `pools` (default: the plan's own; a fleet passes its pools)."""
-    pools = {p.name: p for p in plan.pools} if pools is None else pools
+    Pooled modules are served by the plan's own pools or by `pools` (a fleet's)."""
+    own = {p.name for p in plan.pools}
+    pools = {p.name: p for p in plan.pools} | dict(pools or {})
     app = spec.app
     names = [m.name for m in app.modules]
     planned = {m.name: m for m in plan.modules}
@@ -163,7 +165,7 @@ def compile_model(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = Non
             m.name, m.rate_factor, tuple(index[p] for p in m.parents),
             tuple(index[c] for c in app.children(m.name)), tuple(workers),
             DEFAULT_FOR_KIND.get(mp.dispatch, mp.dispatch), group_rates, plan.slo_ms - tail[m.name], offset, worst,
-            0.0 if mp.pool else lag, mp.pool))
+            0.0 if mp.pool else lag, mp.pool, plan.app if mp.pool in own else ""))
     return SimModel(tuple(modules), app.hop_ms, plan.slo_ms, plan.cost_per_hour,
                     tuple(s.hardware for s in plan.shared_workers), plan.app)
 
