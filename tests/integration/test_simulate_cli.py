@@ -78,10 +78,10 @@ def test_simulate_a_fleet_prints_one_table_per_app_and_the_fleet(run):
 
 
 def test_simulate_a_fleet_as_json_and_bad_fleet_options(run):
-    code, out, _ = run("simulate", *FLEET[:2], "--duration", "3", "--arrivals", "uniform", "--format", "json")
+    code, out, _ = run("simulate", *FLEET, "--duration", "3", "--arrivals", "uniform", "--format", "json")
     assert code == 0
     doc = json.loads(out)
-    assert [a["app"] for a in doc["fleet"]] == ["traffic", "parking"] and doc["pools"]
+    assert [a["app"] for a in doc["fleet"]] == ["traffic", "parking", "entrance"] and doc["pools"]
     assert all(a["requests"] == a["completed"] for a in doc["fleet"])
     code, _, err = run("simulate", *FLEET[:2], "--rate", "10")
     assert code == 2 and "--rate" in err
