@@ -34,8 +34,8 @@ def _effective(spec: Spec, model_name: str, hardware: str, batch: int, where: st
 def verify(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = None) -> list[str]:
     """Every way `plan` breaks MODEL.md for `spec`; an empty list means the plan is valid.
 
-    Pooled modules are checked against `pools` (default: the plan's own, whose pool-level rules
-    are checked here too; a fleet's pools are checked by `verify_fleet`)."""
+    Pooled modules are checked against the plan's own pools (whose pool-level rules are checked
+    here too) and `pools` (a fleet's, whose rules `verify_fleet` checks)."""
     out: list[str] = []
     app = spec.app
     u = plan.utilization
@@ -76,8 +76,7 @@ def verify(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = None) -> l
         if not leq(total, limit):
             out.append(f"{where}: slot times sum to {total:.4f} ms > {limit:.4f} ms (cycle {sw.cycle_ms:.4f} ms)")
 
-    own_pools = pools is None
-    pools = {p.name: p for p in plan.pools} if pools is None else dict(pools)
+    pools = {p.name: p for p in plan.pools} | dict(pools or {})
     for m in app.modules:
         mp = planned[m.name]
         if mp.pool is not None:
@@ -86,11 +85,11 @@ def verify(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = None) -> l
         out += _verify_module(mp, spec, plan.rate * m.rate_factor, u, shared_by_module.get(m.name, []),
                               model.fanout_lag_ms(m.rate_factor, plan.rate) if plan.fanout_lag else 0.0)
 
-    if own_pools:
-        for p in plan.pools:
-            member_rates = {f"{plan.app}/{mp.name}": plan.rate * app.module(mp.name).rate_factor
-                            for mp in plan.modules if mp.pool == p.name}
-            out += verify_pool(p, spec, member_rates, u)
+    # the plan's own pools (one app's modules); a fleet's are checked by verify_fleet
+    for p in plan.pools:
+        member_rates = {f"{plan.app}/{mp.name}": plan.rate * app.module(mp.name).rate_factor
+                        for mp in plan.modules if mp.pool == p.name}
+        out += verify_pool(p, spec, member_rates, u)
     path = model.longest_path_ms(app.modules, {m.name: planned[m.name].budget_ms for m in app.modules}, app.hop_ms)
     if not leq(path, plan.slo_ms):
         out.append(f"the longest path's budgets plus hops take {path:.4f} ms > slo_ms {plan.slo_ms}")

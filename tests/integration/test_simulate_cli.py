@@ -64,3 +64,24 @@ def test_bad_plan_file_exit_2(run, tmp_path):
     bad.write_text("{not json", encoding="utf-8")
     code, _, err = run("simulate", APP, "--plan", str(bad))
     assert code == 2 and "plan.json" in err
+
+
+FLEET = [f"examples/fleet/{n}.yaml" for n in ("traffic", "parking", "entrance")]
+
+
+def test_simulate_a_fleet_prints_one_table_per_app_and_the_fleet(run):
+    code, out, _ = run("simulate", *FLEET, "--duration", "5", "--arrivals", "uniform")
+    assert code == 0
+    assert "fleet: 3 apps, 3 shared pools" in out and "cyclic (pool1:" in out
+    for app in ("traffic", "parking", "entrance"):
+        assert f"{app}: " in out
+
+
+def test_simulate_a_fleet_as_json_and_bad_fleet_options(run):
+    code, out, _ = run("simulate", *FLEET, "--duration", "3", "--arrivals", "uniform", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert [a["app"] for a in doc["fleet"]] == ["traffic", "parking", "entrance"] and doc["pools"]
+    assert all(a["requests"] == a["completed"] for a in doc["fleet"])
+    code, _, err = run("simulate", *FLEET[:2], "--rate", "10")
+    assert code == 2 and "--rate" in err

@@ -1,4 +1,5 @@
-"""`skinflint simulate APP.yaml`: run a plan (given, or made now) through the simulator."""
+"""`skinflint simulate APP.yaml`: run a plan (given, or made now) through the simulator;
+`skinflint simulate A.yaml B.yaml ...`: plan the apps as a fleet (shared pools) and simulate it."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import numpy as np
 import typer
 
 from skinflint.api import plan as make_plan
+from skinflint.api import plan_fleet_files
 from skinflint.cli import app
 from skinflint.errors import SpecError
 from skinflint.plan import Plan, plan_from_dict
-from skinflint.report.sim_tables import print_result, write_cdf
-from skinflint.sim import make_arrivals, parse_jitter, simulate
+from skinflint.report.sim_tables import print_fleet, print_result, write_cdf
+from skinflint.sim import make_arrivals, parse_jitter, simulate, simulate_fleet
 from skinflint.sim.arrivals import arrival_kinds, arrival_params
 from skinflint.spec.files import read_text
 from skinflint.spec.loader import load_spec
@@ -54,7 +56,8 @@ def load_plan(path: Path) -> Plan:
 
 @app.command("simulate")
 def simulate_command(
-    app_file: Path = typer.Argument(..., help="Application YAML (FORMATS.md)."),
+    app_files: list[Path] = typer.Argument(..., help="Application YAML (FORMATS.md); several: plan them "
+                                           "together as a fleet (shared pools) and simulate the fleet."),
     plan_file: Optional[Path] = typer.Option(None, "--plan", help="Plan JSON to simulate (default: plan now)."),
     arrivals: str = typer.Option("poisson", "--arrivals",
                                  help="KIND[:key=value,...]: uniform, poisson, bursty, onoff, varying, diurnal, replay."),
@@ -70,12 +73,17 @@ def simulate_command(
     fmt: str = typer.Option("table", "--format", help="table or json."),
     cdf: Optional[Path] = typer.Option(None, "--cdf", help="Write a latency CDF plot (PNG) here."),
 ) -> None:
-    """Simulate a plan for APP.yaml: latency percentiles, SLO attainment, drops, batches, utilisation, cost."""
+    """Simulate a plan for APP.yaml (or a fleet plan for several): latency percentiles, SLO attainment,
+    drops, batches, utilisation, cost."""
     if fmt not in ("table", "json"):
         raise SpecError("command line", "--format", f"unknown format {fmt!r}", "use table or json")
     if seed < 0:
         raise SpecError("command line", "--seed", f"must be >= 0 (got {seed})", "pass a non-negative integer")
-    spec = load_spec(app_file)
+    if len(app_files) > 1:
+        _simulate_fleet(app_files, plan_file, arrivals, duration, seed, rate, headroom, planner, dispatch,
+                        early_close, jitter, fmt, cdf)
+        return
+    spec = load_spec(app_files[0])
     plan = load_plan(plan_file) if plan_file else make_plan(spec, planner=planner, headroom=headroom)
     offered = plan.offered_rate if rate is None else rate
     if not offered > 0:
@@ -89,3 +97,24 @@ def simulate_command(
         print(json.dumps(result.to_dict(), indent=2))
     else:
         print_result(result)
+
+
+def _simulate_fleet(app_files: list[Path], plan_file: Optional[Path], arrivals: str, duration: float, seed: int,
+                    rate: Optional[float], headroom: float, planner: str, dispatch: Optional[str],
+                    early_close: bool, jitter: Optional[str], fmt: str, cdf: Optional[Path]) -> None:
+    """Plan the apps together (api.plan_fleet_files) and simulate the fleet, each app with its own
+    arrival process at its offered rate."""
+    for given, option in ((plan_file, "--plan"), (rate, "--rate"), (cdf, "--cdf")):
+        if given is not None:
+            raise SpecError("command line", option, "applies to one application, not to a fleet",
+                            f"drop {option} or simulate the apps one by one")
+    fleet = plan_fleet_files(app_files, planner=planner, headroom=headroom)
+    specs = [load_spec(f) for f in app_files]
+    processes = [parse_arrivals(arrivals, p.offered_rate) for p in fleet.apps]
+    results = simulate_fleet(fleet, specs, processes, duration, np.random.default_rng(seed), dispatch=dispatch,
+                             early_close=early_close, jitter=parse_jitter(jitter) if jitter else None)
+    if fmt == "json":
+        print(json.dumps({"fleet": [r.to_dict() for r in results], "pools": [p.to_dict() for p in fleet.pools],
+                          "cost_per_hour": fleet.cost_per_hour}, indent=2))
+    else:
+        print_fleet(results, fleet)

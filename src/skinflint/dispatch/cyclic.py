@@ -94,6 +94,17 @@ class CyclicPolicy(PolicyBase):
             self._close()
         return self._flush()
 
+    def close_open(self, now: float) -> Sequence[Launch]:
+        """Close the open, partial batch now: for a caller that sees it can never fill because
+        the item it waits for depends on an item inside it (a pool that feeds itself)."""
+        if self.open:
+            self._close()
+        return self._flush()
+
+    def waits_for(self) -> int | None:
+        """The index the open batch waits for (None: no open batch)."""
+        return self.next_index if self.open else None
+
     def wake_at(self, now: float) -> float | None:
         """With early close: when the open batch should leave for its (idle) worker."""
         if self.early_close is None or not self.open or self.busy[self.turn]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 from skinflint.errors import SpecError
+from skinflint.plan import FleetPlan
 from skinflint.sim.result import SimResult, percentiles
 
 
@@ -41,8 +43,9 @@ def module_table(result: SimResult) -> Table:
     for w in result.worker_stats():
         util.setdefault(w["module"], []).append(w["utilisation"])
     for m in result.module_stats():
-        u = util.get(m["name"], [])
-        t.add_row(m["name"], m["dispatch"], f"{m['ran']:,}", _ms(m["latency_ms"]["p50"]), _ms(m["latency_ms"]["p99"]),
+        u = util.get(m["name"] if m["pool"] is None else f"(pool {m['pool']})", [])
+        dispatch = m["dispatch"] if m["pool"] is None else f"{m['dispatch']} ({m['pool']})"
+        t.add_row(m["name"], dispatch, f"{m['ran']:,}", _ms(m["latency_ms"]["p50"]), _ms(m["latency_ms"]["p99"]),
                   _ms(m["latency_ms"]["max"]), _ms(m["planned_worst_ms"]), f"{m['mean_batch']:.2f}",
                   f"{100 * float(np.mean(u)):.1f} %" if u else "-")
     return t
@@ -57,6 +60,29 @@ def print_result(result: SimResult, console: Console | None = None) -> None:
         console.print(f"dropped {count:,}: {reason}")
     console.print(f"cost ${result.cost_usd:,.4f} for {result.span_ms / 1000:,.1f} s simulated "
                   f"(${result.model.cost_per_hour:,.3f}/h) | simulated in {result.wall_s:.2f} s")
+
+
+def fleet_table(results: Sequence[SimResult], fleet: FleetPlan) -> Table:
+    """One row per app of a fleet run: requests, SLO, attainment, p99 and worst latency."""
+    t = Table(title=f"fleet: {len(results)} apps, {len(fleet.pools)} shared pools, "
+                    f"${fleet.cost_per_hour:,.3f}/h (apps planned alone: ${fleet.separate_cost_per_hour:,.3f}/h)",
+              title_justify="left")
+    for col in ("app", "requests", "SLO ms", "SLO attained", "p50 ms", "p99 ms", "max ms", "max / SLO"):
+        t.add_column(col, justify="left" if col == "app" else "right")
+    for r in results:
+        lat = percentiles(r.latency_ms)
+        t.add_row(r.plan.app, f"{r.requests:,}", f"{r.model.slo_ms:g}", f"{100 * r.slo_attainment:.3f} %",
+                  _ms(lat["p50"]), _ms(lat["p99"]), _ms(lat["max"]),
+                  "-" if lat["max"] != lat["max"] else f"{lat['max'] / r.model.slo_ms:.3f}")
+    return t
+
+
+def print_fleet(results: Sequence[SimResult], fleet: FleetPlan, console: Console | None = None) -> None:
+    """Each app's tables, then the fleet summary (pool workers appear with every app that uses them)."""
+    console = console or Console()
+    for r in results:
+        print_result(r, console)
+    console.print(fleet_table(results, fleet))
 
 
 def write_cdf(result: SimResult, path: Path) -> None:

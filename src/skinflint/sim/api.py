@@ -1,17 +1,19 @@
-"""`simulate(plan, spec, arrivals, duration_s, rng, ...)`: the simulator's one entry point."""
+"""`simulate(plan, spec, arrivals, duration_s, rng, ...)` and, for a fleet of applications planned
+together, `simulate_fleet(fleet, specs, arrivals, duration_s, rng, ...)`."""
 
 from __future__ import annotations
 
 import math
 import time
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from skinflint.dispatch import DEFAULT_FOR_KIND, EarlyClose, get_policy_factory, make_policy
 from skinflint.errors import SpecError
-from skinflint.plan import Plan
+from skinflint.plan import FleetPlan, Plan
 from skinflint.sim.arrivals import ArrivalProcess, make_arrivals
+from skinflint.sim.composite import compose
 from skinflint.sim.engine import run_events
 from skinflint.sim.fanout import first_items
 from skinflint.sim.jitter import Jitter
@@ -36,8 +38,10 @@ def simulate(plan: Plan, spec: Spec, arrivals: ArrivalProcess | str | np.ndarray
     time factors, e.g. sim.jitter.LogNormal(0.05). max_in_flight: refuse arrivals beyond it.
     drain_s: stop this long after the last arrival (requests still in flight are dropped, with
     that reason); None runs until every request is done. engine: auto picks the vectorised path
-    whenever it applies (cyclic dispatch, no early close, no admission control).
-    Randomness comes from `rng` only: arrivals first, then jitter per module in order.
+    whenever it applies (cyclic dispatch, no early close, no admission control, no pools).
+    A plan's pools (plan.pools) run as one dispatcher and one set of workers each, fed by their
+    members' merged streams. Randomness comes from `rng` only: arrivals first, then jitter per
+    module in order, then per pool.
     """
     if engine not in ENGINES:
         raise SpecError("options", "engine", f"unknown engine {engine!r}", f"choose one of: {', '.join(ENGINES)}")
@@ -45,29 +49,80 @@ def simulate(plan: Plan, spec: Spec, arrivals: ArrivalProcess | str | np.ndarray
         raise SpecError("options", "--duration", f"must be a positive number of seconds (got {duration_s})",
                         "pass e.g. --duration 60")
     sm = compile_model(plan, spec)
-    times = _arrival_times(arrivals, plan, duration_s, rng)
-    policy_names = _policy_names(sm, dispatch)
+    return _run([plan], [sm], [arrivals], duration_s, rng, dispatch=dispatch, early_close=early_close,
+                jitter=jitter, max_in_flight=max_in_flight, drain_s=drain_s, engine=engine)[0]
+
+
+def simulate_fleet(fleet: FleetPlan, specs: Sequence[Spec], arrivals: Sequence[ArrivalProcess | str | np.ndarray]
+                   | str, duration_s: float, rng: np.random.Generator, *, dispatch: str | None = None,
+                   early_close: bool | EarlyClose = False, jitter: Jitter | None = None,
+                   max_in_flight: int | None = None, drain_s: float | None = None) -> list[SimResult]:
+    """Simulate a fleet plan: every app with its own arrivals (one process, name or time array
+    per app, in `fleet.apps` order; a name runs each app at its offered rate), every pool fed by
+    the merged streams of its members. One SimResult per app (its cost excludes the fleet's
+    pools). Event engine only; `max_in_flight` holds per app; `dispatch` names one policy for
+    every module and pool."""
+    if isinstance(arrivals, str):
+        arrivals = [arrivals] * len(fleet.apps)
+    by_app = {s.app.name: s for s in specs}
+    missing = [p.app for p in fleet.apps if p.app not in by_app]
+    if missing or len(arrivals) != len(fleet.apps):
+        raise SpecError("options", "apps", f"need one spec and one arrival process per app of the fleet "
+                        f"({', '.join(p.app for p in fleet.apps)})", "pass them in the fleet's order")
+    pools = {p.name: p for p in fleet.pools}
+    models = [compile_model(p, by_app[p.app], pools) for p in fleet.apps]
+    return _run(list(fleet.apps), models, list(arrivals), duration_s, rng, dispatch=dispatch,
+                early_close=early_close, jitter=jitter, max_in_flight=max_in_flight, drain_s=drain_s,
+                engine="event")
+
+
+def _run(plans: list[Plan], models: list[SimModel], arrivals: list, duration_s: float, rng: np.random.Generator, *,
+         dispatch: str | Mapping[str, str] | None, early_close: bool | EarlyClose, jitter: Jitter | None,
+         max_in_flight: int | None, drain_s: float | None, engine: str) -> list[SimResult]:
+    """Run compiled apps together (pools shared); the vectorised path for one app without pools."""
+    if engine not in ENGINES:
+        raise SpecError("options", "engine", f"unknown engine {engine!r}", f"choose one of: {', '.join(ENGINES)}")
+    if not (math.isfinite(duration_s) and duration_s > 0):
+        raise SpecError("options", "--duration", f"must be a positive number of seconds (got {duration_s})",
+                        "pass e.g. --duration 60")
+    cm = compose(models)
+    times = [_arrival_times(a, p, duration_s, rng) for a, p in zip(arrivals, plans)]
+    names = [_policy_names(sm, dispatch) for sm in models]
+    pool_policy = dispatch if isinstance(dispatch, str) else "cyclic"
+    get_policy_factory(pool_policy)
     close = EarlyClose() if early_close is True else (early_close or None)
-    jit = [None if jitter is None else np.asarray(jitter(rng, int(first_items(times.size, m.rate_factor)[-1])))
-           for m in sm.modules]
+    counts = [int(first_items(times[cm.app_of[k]].size, m.rate_factor)[-1]) for k, m in enumerate(cm.modules)]
+    counts += [sum(counts[k] for k in p.members) for p in cm.pools]
+    jit = [None if jitter is None or (s < len(cm.modules) and cm.server[s] != s)
+           else np.asarray(jitter(rng, counts[s])) for s in range(cm.n_servers)]
     stop_ms = math.inf if drain_s is None else 1000.0 * (duration_s + drain_s)
-    fast = (close is None and max_in_flight is None and all(p == "cyclic" for p in policy_names.values())
-            and supports(sm, jitter is not None))
+    fast = (len(models) == 1 and not cm.pools and close is None and max_in_flight is None
+            and all(p == "cyclic" for p in names[0].values()) and supports(models[0], jitter is not None))
     if engine == "vector" and not fast:
         raise SpecError("options", "engine", "the vectorised path runs cyclic dispatch only, without early close, "
-                        "admission control or jittered shared workers", "use engine='event' or 'auto'")
+                        "admission control, pools or jittered shared workers", "use engine='event' or 'auto'")
     chosen = "vector" if fast and engine != "event" else "event"
     start = time.perf_counter()
     if chosen == "vector":
-        trace = run_vector(sm, times, jit, stop_ms)
+        traces = [run_vector(models[0], times[0], jit, stop_ms)]
     else:
-        policies = [make_policy(policy_names[m.name], [w.worker for w in m.workers], early_close=close,
-                                group_rates=m.group_rates) for m in sm.modules]
-        collecting = any(w.worker.collect_offset_ms is not None for m in sm.modules for w in m.workers)
-        trace = run_events(sm, times, policies, jit, max_in_flight=max_in_flight, stop_ms=stop_ms,
-                           timers=close is not None or collecting)
+        flat = {k: names[cm.app_of[k]][m.name] for k, m in enumerate(cm.modules)}
+        policies = [make_policy(flat[s] if s < len(cm.modules) else pool_policy,
+                                [w.worker for w in cm.server_workers(s)], early_close=close,
+                                group_rates=cm.modules[s].group_rates if s < len(cm.modules) else None)
+                    for s in range(cm.n_servers)]
+        collecting = any(w.worker.collect_offset_ms is not None for s in range(cm.n_servers)
+                         for w in cm.server_workers(s))
+        traces = run_events(cm, times, policies, jit, max_in_flight=max_in_flight, stop_ms=stop_ms,
+                            timers=close is not None or collecting)
     wall = time.perf_counter() - start
-    return SimResult(plan, sm, trace, float(duration_s), chosen, policy_names, close is not None, wall)
+    return [SimResult(p, sm, tr, float(duration_s), chosen, _with_pools(n, sm, pool_policy), close is not None, wall)
+            for p, sm, tr, n in zip(plans, models, traces, names)]
+
+
+def _with_pools(names: dict[str, str], sm: SimModel, pool_policy: str) -> dict[str, str]:
+    """Per module, the policy that ran it (a pooled module: its pool's)."""
+    return {m.name: pool_policy if m.pool else names[m.name] for m in sm.modules}
 
 
 def _arrival_times(arrivals: ArrivalProcess | str | np.ndarray, plan: Plan, duration_s: float,

@@ -4,10 +4,13 @@ An item of module m that ran on a worker of config c is promised by
     request arrival + O_m + W_m(c),
 where O_m is the longest path of the parents' promises plus hops (`SimModule.promise_offset_ms`)
 and W_m(c) includes the module's fan-out lag (`model.fanout_lag_ms`); every request is promised
-by arrival + slo_ms.
+by arrival + slo_ms. An item of a pooled module is promised its pool's worst latency for the group
+of the worker that ran it, `model.pool_worst_latency_ms(b, d, R, k)`, after its parents' promises.
 """
 
 from __future__ import annotations
+
+from typing import Sequence
 
 import numpy as np
 
@@ -29,6 +32,11 @@ def item_excess_ms(result: SimResult) -> dict[str, np.ndarray]:
     return out
 
 
+def fleet_promise_violations(results: Sequence[SimResult]) -> list[str]:
+    """`promise_violations` of every app of a fleet run, each line prefixed with its app."""
+    return [f"{r.plan.app}: {v}" for r in results for v in promise_violations(r)]
+
+
 def promise_violations(result: SimResult) -> list[str]:
     """One line per module whose items broke their promise, and one if requests broke the SLO."""
     out = []
@@ -36,7 +44,9 @@ def promise_violations(result: SimResult) -> list[str]:
         tol = TOL_MS + 1e-12 * result.span_ms
         bad = excess > tol
         if bad.any():
-            out.append(f"module {name!r}: {int(bad.sum())} items finished after their promise, "
+            pool = result.model.modules[result.model.index(name)].pool
+            where = f"module {name!r}" + (f" (pool {pool!r})" if pool else "")
+            out.append(f"{where}: {int(bad.sum())} items finished after their promise, "
                        f"worst by {float(excess.max()):.6f} ms")
     slo = result.model.slo_ms
     over = result.latency_ms - slo
@@ -61,3 +71,8 @@ def settling_requests(plan: Plan, least: int = 300, cycles: int = 6) -> int:
     """Uniform requests enough for every worker to go round its cycle `cycles` times and the last
     request to finish within the SLO (at least `least`)."""
     return int(max(least, (cycles * longest_cycle_ms(plan) + plan.slo_ms) * plan.rate / 1000.0))
+
+
+def fleet_promise_violations(results: Sequence[SimResult]) -> list[str]:
+    """`promise_violations` of every app of a fleet run, each line prefixed with its app."""
+    return [f"{r.plan.app}: {v}" for r in results for v in promise_violations(r)]

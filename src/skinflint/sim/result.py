@@ -90,13 +90,15 @@ class SimResult:
 
     # -- modules and workers --------------------------------------------------------------------
     def module_stats(self) -> list[dict[str, Any]]:
-        """Per module: items, time at the module (arrival to batch end) percentiles, batch sizes."""
+        """Per module: items, time at the module (arrival to batch end) percentiles, batch sizes
+        (a pooled module: its pool's batches, which may hold other members' items too)."""
         out = []
         for m, mt in zip(self.model.modules, self.trace.modules):
             ran = mt.ran
             sojourn = mt.done_ms[ran] - mt.ready_ms[ran]
             sizes, counts = np.unique(mt.batch_size, return_counts=True)
-            out.append({"name": m.name, "dispatch": self.dispatch.get(m.name, m.dispatch), "items": int(ran.size),
+            out.append({"name": m.name, "dispatch": self.dispatch.get(m.name, m.dispatch), "pool": m.pool,
+                        "items": int(ran.size),
                         "ran": int(ran.sum()), "planned_worst_ms": m.worst_latency_ms,
                         "latency_ms": percentiles(sojourn),
                         "batches": int(mt.batch_size.size),
@@ -105,11 +107,18 @@ class SimResult:
         return out
 
     def worker_stats(self) -> list[dict[str, Any]]:
-        """Per worker (a shared worker once, over all its modules): batches, busy ms, utilisation."""
+        """Per worker (a shared worker or a pool's worker once, over all its modules): batches,
+        busy ms, utilisation. A pool's workers are listed with every app that uses the pool."""
         span = self.span_ms
         rows: list[dict[str, Any]] = []
         shared_rows: dict[int, dict[str, Any]] = {}
+        pools_seen: set[str] = set()
         for m, mt in zip(self.model.modules, self.trace.modules):
+            if m.pool is not None:  # a pool's workers once; its batches may hold several members' items
+                if m.pool not in pools_seen:
+                    pools_seen.add(m.pool)
+                    rows += self._pool_rows(m, mt)
+                continue
             busy = np.bincount(mt.batch_worker, weights=mt.batch_ms, minlength=len(m.workers))
             batches = np.bincount(mt.batch_worker, minlength=len(m.workers))
             for k, w in enumerate(m.workers):
@@ -127,6 +136,12 @@ class SimResult:
         for row in rows:
             row["utilisation"] = row["busy_ms"] / span if span > 0 else float("nan")
         return rows
+
+    def _pool_rows(self, m: Any, mt: Any) -> list[dict[str, Any]]:
+        busy = np.bincount(mt.batch_worker, weights=mt.batch_ms, minlength=len(m.workers))
+        batches = np.bincount(mt.batch_worker, minlength=len(m.workers))
+        return [{"module": f"(pool {m.pool})", "hardware": w.hardware, "batch_size": w.worker.batch_size,
+                 "batches": int(batches[k]), "busy_ms": float(busy[k])} for k, w in enumerate(m.workers)]
 
     # -- cost -----------------------------------------------------------------------------------
     @property

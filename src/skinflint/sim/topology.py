@@ -4,19 +4,20 @@ their workers (dedicated ones, then shared slots), batch times, deadlines and pr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 from skinflint import model
 from skinflint.dispatch import DEFAULT_FOR_KIND, Worker
 from skinflint.errors import SpecError
-from skinflint.plan import ROUND_ROBIN, Plan
+from skinflint.plan import ROUND_ROBIN, Plan, Pool
 from skinflint.spec.types import Spec
 
 
 @dataclass(frozen=True)
 class SimWorker:
     """One worker of one module: what its policy sees, its hardware, MODEL.md's worst latency for
-    its config at the planned rate, fan-out lag included (`promise_ms`), and for a shared worker
-    its index, cycle and slot offset."""
+    its config at the planned rate, fan-out lag included (`promise_ms`), for a shared worker
+    its index, cycle and slot offset, and for a pool's worker the pool's name."""
 
     worker: Worker
     hardware: str
@@ -24,6 +25,7 @@ class SimWorker:
     shared: int = -1
     cycle_ms: float = 0.0
     offset_ms: float = 0.0
+    pool: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class SimModule:
     promise_offset_ms: float
     worst_latency_ms: float
     fanout_lag_ms: float
+    pool: str | None = None
+    pool_scope: str = ""       # the app whose own pool it is ("" for a fleet's pool)
 
     @property
     def is_exit(self) -> bool:
@@ -61,6 +65,7 @@ class SimModel:
     slo_ms: float
     cost_per_hour: float
     shared_hardware: tuple[str, ...]
+    app: str = ""
 
     def index(self, name: str) -> int:
         """Position of module `name` (topological order)."""
@@ -82,8 +87,28 @@ def _batch_times(spec: Spec, model_name: str, hardware: str, batch_size: int, wh
     return tuple(out)
 
 
-def compile_model(plan: Plan, spec: Spec) -> SimModel:
-    """Check that the plan covers the app's modules and build the simulated application."""
+def pool_workers(pool: Pool, spec: Spec) -> tuple[SimWorker, ...]:
+    """A pool's workers, each promising model.pool_worst_latency_ms for its group, recomputed
+    from the profile (k merged uniform streams at the pool's combined rate)."""
+    workers: list[SimWorker] = []
+    for g_idx, g in enumerate(pool.groups):
+        where = f"pool {pool.name!r} group {g_idx}"
+        if g.workers < 1:
+            raise SpecError("plan", where, f"workers must be positive (got {g.workers})", "fix the plan")
+        times = _batch_times(spec, pool.model, g.hardware, g.batch_size, where)
+        promise = model.pool_worst_latency_ms(g.batch_size, times[-1], pool.rate, len(pool.members))
+        workers += [SimWorker(Worker(g.batch_size, times, group=g_idx), g.hardware, promise, pool=pool.name)
+                    for _ in range(g.workers)]
+    if not workers:
+        raise SpecError("plan", f"pool {pool.name!r}", "no workers serve it", "give the pool a group")
+    return tuple(workers)
+
+
+def compile_model(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = None) -> SimModel:
+    """Check that the plan covers the app's modules and build the simulated application.
+    Pooled modules are served by the plan's own pools or by `pools` (a fleet's)."""
+    own = {p.name for p in plan.pools}
+    pools = {p.name: p for p in plan.pools} | dict(pools or {})
     app = spec.app
     names = [m.name for m in app.modules]
     planned = {m.name: m for m in plan.modules}
@@ -110,7 +135,7 @@ def compile_model(plan: Plan, spec: Spec) -> SimModel:
     for m in app.modules:
         mp = planned[m.name]
         lag = model.fanout_lag_ms(m.rate_factor, plan.rate) if plan.fanout_lag else 0.0
-        workers = []
+        workers = list(_pooled_workers(plan, spec, m.name, mp.pool, pools, slots[m.name])) if mp.pool else []
         rr_lag = lag + (model.rr_share_lag_ms(len(mp.groups) + len(slots[m.name]), plan.rate * m.rate_factor)
                         if mp.dispatch == ROUND_ROBIN else 0.0)
         for g_idx, g in enumerate(mp.groups):
@@ -148,6 +173,21 @@ def compile_model(plan: Plan, spec: Spec) -> SimModel:
         modules.append(SimModule(
             m.name, m.rate_factor, tuple(index[p] for p in m.parents),
             tuple(index[c] for c in app.children(m.name)), tuple(workers),
-            DEFAULT_FOR_KIND.get(mp.dispatch, mp.dispatch), group_rates, plan.slo_ms - tail[m.name], offset, worst, lag))
+            DEFAULT_FOR_KIND.get(mp.dispatch, mp.dispatch), group_rates, plan.slo_ms - tail[m.name], offset, worst,
+            0.0 if mp.pool else lag, mp.pool, plan.app if mp.pool in own else ""))
     return SimModel(tuple(modules), app.hop_ms, plan.slo_ms, plan.cost_per_hour,
-                    tuple(s.hardware for s in plan.shared_workers))
+                    tuple(s.hardware for s in plan.shared_workers), plan.app)
+
+
+def _pooled_workers(plan: Plan, spec: Spec, module: str, pool_name: str, pools: Mapping[str, Pool],
+                    slots: list[SimWorker]) -> tuple[SimWorker, ...]:
+    where = f"module {module!r}"
+    pool = pools.get(pool_name)
+    if pool is None:
+        raise SpecError("plan", where, f"pool {pool_name!r} does not exist",
+                        "simulate a fleet plan with simulate_fleet, or fix the plan")
+    if f"{plan.app}/{module}" not in pool.members:
+        raise SpecError("plan", where, f"not a member of pool {pool_name!r}", "fix the plan")
+    if slots or plan.module(module).groups:
+        raise SpecError("plan", where, "a pooled module has no workers of its own", "fix the plan")
+    return pool_workers(pool, spec)
