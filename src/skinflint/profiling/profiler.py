@@ -83,11 +83,14 @@ class ProfilePoint:
 class Progress(Protocol):
     """What the profiler reports while it runs (the CLI draws a rich progress bar from it)."""
 
-    def start(self, batch_size: int) -> None: ...
+    def start(self, batch_size: int) -> None:
+        """Warm-up of `batch_size` begins."""
 
-    def sample(self, batch_size: int, n: int, median_ms: float, elapsed_s: float) -> None: ...
+    def sample(self, batch_size: int, n: int, median_ms: float, elapsed_s: float) -> None:
+        """Timed run `n` of `batch_size` is done; the median so far and the seconds spent timing."""
 
-    def done(self, point: ProfilePoint) -> None: ...
+    def done(self, point: ProfilePoint) -> None:
+        """`batch_size` is measured."""
 
 
 def fmt_pct(share: float | None) -> str:
