@@ -52,7 +52,8 @@ def test_profile_tiny_model_measures_every_batch_size(tiny, tmp_path):
     for p in points:
         assert (p.model, p.hardware, p.provider, p.threads) == ("tiny_cnn", "ci-cpu", "CPU", "1/1")
         assert 0 < p.latency_ms <= p.p95_ms <= p.p99_ms and p.n >= FAST.min_cap_runs
-        assert set(p.flags) <= {"noisy", "unstable", "non-monotone"}
+        assert set(p.flags) <= {"noisy", "unstable", "non-monotone", "contended"}
+        assert p.others_cpu_pct is None or 0.0 <= p.others_cpu_pct <= 1.0
         assert ("unstable" in p.flags) == (not p.converged)
         assert "onnxruntime" in p.source and "intra=1" in p.source
     assert [e[:2] for e in progress.events if e[0] != "sample"] == [

@@ -80,6 +80,10 @@ def test_zoo_build_profile_combine_and_plot_through_the_cli(run, tmp_path):
         assert code == 0 and "tiny_cnn on ci" in out
     code, out, _ = run("profiles", "combine", tmp_path / "r1.csv", tmp_path / "r2.csv", "-o", tmp_path / "c.csv")
     assert code == 0 and "2 rows from 2 runs" in out
+    from skinflint.commands.profiles import run_ranges
+
+    ranges = run_ranges([tmp_path / "c.csv", tmp_path / "r1.csv"])  # a single run has no range: skipped
+    assert sorted(ranges) == [("tiny_cnn", "ci", 1), ("tiny_cnn", "ci", 2)] and all(lo <= hi for lo, hi in ranges.values())
     code, out, _ = run("profiles", "show", "tiny", "--profiles", tmp_path / "c.csv", "--hardware", "catalog:aws")
     assert code == 0 and "tiny_cnn on ci: no price" in out
     import onnxruntime

@@ -82,3 +82,14 @@ def test_summary_statistics_interpolate_between_order_statistics():
 def test_bad_options_are_rejected(bad):
     with pytest.raises(ValueError):
         MeasureOptions(**bad)
+
+
+def test_others_share_is_machine_busy_time_minus_our_own():
+    from skinflint.profiling.contention import CpuSnapshot, others_share, snapshot
+
+    before, after = CpuSnapshot(100.0, 5.0, 0.0), CpuSnapshot(103.0, 6.0, 2.0)
+    assert others_share(before, after, cpus=2) == pytest.approx((3.0 - 1.0) / (2.0 * 2))  # 2 s of 4 core-seconds
+    assert others_share(before, CpuSnapshot(100.5, 7.0, 2.0), cpus=2) == 0.0  # clamped: tick granularity
+    assert others_share(None, after) is None
+    now = snapshot()
+    assert now is None or now.machine_busy_s > 0

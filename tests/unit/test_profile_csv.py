@@ -31,10 +31,11 @@ def test_non_monotone_matches_brute_force(curve):
     assert non_monotone(sizes, lat) == brute
 
 
-def test_flags_name_noise_instability_and_dips():
+def test_flags_name_noise_instability_contention_and_dips():
     quiet = summarize([10.0] * 19 + [10.5], converged=True)
     noisy = summarize([10.0] * 10 + [20.0] * 2, converged=False)  # p95 = 20 ms, twice the median
     assert point_flags(quiet) == [] and point_flags(noisy) == ["noisy", "unstable"]
+    assert point_flags(quiet, others_share=0.3) == ["contended"] and point_flags(quiet, others_share=0.05) == []
     flagged = with_monotonicity_flags([point(1, 2.0), point(2, 3.0), point(4, 2.5), point(8, 4.0)])
     assert [p.flags for p in flagged] == [(), ("non-monotone",), (), ()]  # 3.0 ms at b=2 > 2.5 ms at b=4
 
@@ -82,10 +83,24 @@ def test_combine_takes_median_of_runs_and_records_spread(tmp_path):
     assert rows[1]["flags"] == "spread"  # 18 % > 10 %
     assert rows[2]["flags"] == "noisy;non-monotone"  # one run's flag kept; 2.1 ms at b=2 > 1.9 ms at b=4
     assert float(rows[4]["spread_pct"]) == pytest.approx(100 * 1.2 / 1.9, abs=0.05)
-    assert rows[4]["source"].endswith("median of 3 runs")
+    assert rows[4]["source"].endswith("median of 3 of 3 runs") and rows[4]["runs_used"] == "3"
 
 
 def test_write_rows_sorts_batch_sizes_numerically(tmp_path):
     path = write_rows([{"model": "m", "hardware": "h", "batch_size": b, "latency_ms": "1"} for b in ("16", "2")],
                       tmp_path / "p.csv")
     assert [r["batch_size"] for r in read_rows(path)] == ["2", "16"]
+
+
+def test_combine_leaves_out_contended_runs_but_shows_them(tmp_path):
+    paths = []
+    for i, (latency, others) in enumerate([(10.0, 0.01), (30.0, 0.45), (11.0, 0.02)]):
+        paths.append(write_profile([point(1, latency, others_cpu_pct=others, flags=("contended",) if others > 0.1
+                                          else ())], tmp_path / f"r{i}.csv"))
+    (row,) = combine_runs(paths)
+    assert float(row["latency_ms"]) == pytest.approx(10.5)  # median of the two quiet runs: (10 + 11) / 2
+    assert (row["runs"], row["runs_used"], row["flags"]) == ("3", "2", "")
+    assert row["run_medians_ms"] == "10.0000;30.0000;11.0000" and row["run_others_cpu_pct"] == "1.0;45.0;2.0"
+    assert float(row["spread_pct"]) == pytest.approx(100 * 1.0 / 10.5, abs=0.05)
+    all_busy = combine_runs(paths[1:2])
+    assert all_busy[0]["flags"] == "contended" and all_busy[0]["runs_used"] == "1"  # no quiet run: used, flagged

@@ -37,13 +37,16 @@ class RichProgress:
         self.task = progress.add_task("starting", total=len(batch_sizes))
 
     def start(self, batch_size: int) -> None:
+        """Show that `batch_size` is warming up."""
         self.progress.update(self.task, description=f"batch {batch_size}: warming up")
 
     def sample(self, batch_size: int, n: int, median_ms: float, elapsed_s: float) -> None:
+        """Show the sample count, the running median and the time against the cap."""
         self.progress.update(self.task, description=f"batch {batch_size}: n={n} median {median_ms:.3f} ms "
                              f"({elapsed_s:.1f}/{self.cap_s:g} s cap)")
 
     def done(self, point: ProfilePoint) -> None:
+        """Advance the bar by one batch size."""
         self.progress.advance(self.task)
 
 

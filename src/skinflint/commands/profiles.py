@@ -12,7 +12,8 @@ import typer
 from skinflint.cli import app
 from skinflint.errors import SpecError
 from skinflint.report.profile_tables import hardware_table, model_tables, models_table, print_all
-from skinflint.spec.catalog import HARDWARE_CATALOGS, PROFILE_CATALOGS, PREFIX, hardware_source, profile_source_path
+from skinflint.spec.catalog import (HARDWARE_CATALOGS, PREFIX, PROFILE_CATALOGS, hardware_source, is_catalog,
+                                    profile_source_path)
 from skinflint.spec.files import read_csv_rows
 from skinflint.spec.profiles import COLUMNS, ProfileWarning, load_profiles
 from skinflint.spec.types import Profiles
@@ -45,6 +46,21 @@ def resolve_model(name: str, profiles: Profiles, label: str) -> str:
     close = difflib.get_close_matches(name, profiles.models, n=3, cutoff=0.4)
     raise SpecError("command line", "MODEL", f"no model {name!r} in {label}",
                     f"did you mean {' or '.join(close)}?" if close else "see `skinflint profiles list`")
+
+
+def run_ranges(paths: list[Path]) -> dict[tuple[str, str, int], tuple[float, float]]:
+    """(fastest, slowest) run latency per row of combined profile CSVs (rows without them are skipped)."""
+    out = {}
+    for path in paths:
+        if path.suffix.lower() != ".csv":
+            continue
+        for row in read_csv_rows(path, "profiles", COLUMNS):
+            try:
+                out[(row["model"], row["hardware"], int(row["batch_size"]))] = (float(row["run_min_ms"]),
+                                                                                 float(row["run_max_ms"]))
+            except (KeyError, ValueError):
+                continue
+    return out
 
 
 def sources_of(path: Path) -> dict[tuple[str, str], list[str]]:
@@ -105,15 +121,17 @@ def plot_command(
             spec = load_spec(app_file)
         curves, prices, label = spec.profiles, {n: h.price_per_hour for n, h in spec.hardware.items()}, str(app_file)
         names = models or list(dict.fromkeys(m.model for m in spec.app.modules))
+        files = [Path(p) for p in spec.sources["profiles"].split(",") if not is_catalog(p)]
     else:
         if not models:
             raise SpecError("command line", "MODELS", "no model to plot", "name models, or pass --app APP.yaml")
-        _, curves = load_source(profiles)
+        path, curves = load_source(profiles)
+        files = [path]
         prices = {n: h.price_per_hour for n, h in hardware_source(hardware).items()}
         label = f"{profiles}, prices {hardware}"
         names = models
     chosen = [resolve_model(m, curves, label) for m in names]
-    written = plot_profiles(curves, prices, chosen, output, title=label)
+    written = plot_profiles(curves, prices, chosen, output, title=label, spread=run_ranges(files))
     print(f"wrote {written}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import Optional
 
 import typer
@@ -15,7 +16,8 @@ zoo_app = typer.Typer(help="Real vision architectures with random weights, built
 app.add_typer(zoo_app, name="zoo")
 
 
-def _zoo():  # noqa: ANN202 - the module, imported only when used: it needs the onnx package
+def _zoo() -> ModuleType:
+    """The zoo package, imported only when used: it needs the onnx package."""
     try:
         from skinflint.profiling import zoo
     except ImportError:

@@ -4,7 +4,9 @@ A written file always starts with ``model,hardware,batch_size,latency_ms``; the 
 columns (p95_ms, p99_ms, n, provider, source ...) follow, and columns an existing file already
 has are kept. Merging replaces the rows of the same (model, hardware, batch_size) and keeps
 every other row. Combining runs takes, per row, the median of the runs' medians and records the
-run-to-run spread: ``run_min_ms``, ``run_max_ms``, ``spread_pct = 100 (max - min) / median``.
+run-to-run spread: ``run_min_ms``, ``run_max_ms``, ``spread_pct = 100 (max - min) / median``,
+leaving out runs that other processes disturbed where undisturbed ones exist (``run_medians_ms``
+keeps every run's median).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Iterable
 
 from skinflint.errors import SpecError
-from skinflint.profiling.profiler import ProfilePoint, non_monotone
+from skinflint.profiling.profiler import CONTENDED, ProfilePoint, non_monotone
 from skinflint.spec.files import read_csv_rows
 from skinflint.spec.profiles import COLUMNS
 
@@ -75,12 +77,23 @@ def write_profile(points: Iterable[ProfilePoint], path: str | Path, *, merge: bo
     return write_rows([p.to_row() for p in points], path, merge=merge)
 
 
-def combine_runs(paths: list[str | Path], spread_tol_pct: float = SPREAD_TOL_PCT) -> list[dict[str, str]]:
+def _share(row: dict[str, str]) -> float | None:
+    try:
+        return float(row["others_cpu_pct"]) / 100.0
+    except (KeyError, ValueError):
+        return None
+
+
+def combine_runs(paths: list[str | Path], spread_tol_pct: float = SPREAD_TOL_PCT,
+                 contended: float = CONTENDED) -> list[dict[str, str]]:
     """One row per (model, hardware, batch_size) from several runs' CSVs: median of medians plus the spread.
 
-    p95/p99 are the medians of the runs' p95/p99; `n` sums the runs' repetitions; `flags` keeps
-    each run's flags (minus 'non-monotone', recomputed on the combined medians) and adds 'spread'
-    where the runs disagree by more than `spread_tol_pct` percent.
+    Runs measured while other processes used more than `contended` of the machine are left out
+    of the median when at least one run of that row was not (all runs are used otherwise); every
+    run's median stays in `run_medians_ms`, and `runs_used` says how many made the median.
+    Over the runs used: `run_min_ms`, `run_max_ms`, `spread_pct`, p95/p99 (medians), `n` (sum) and
+    the flags (minus 'non-monotone', recomputed on the combined medians); 'spread' is added where
+    those runs disagree by more than `spread_tol_pct` percent.
     """
     if len(paths) < 1:
         raise SpecError("command line", "RUNS", "no run files given", "name at least one profile CSV")
@@ -90,22 +103,28 @@ def combine_runs(paths: list[str | Path], spread_tol_pct: float = SPREAD_TOL_PCT
             by_key.setdefault(_key(row, path, i), []).append(row)
     out: dict[Key, dict[str, str]] = {}
     for key, runs in sorted(by_key.items()):
-        medians = [float(r["latency_ms"]) for r in runs]
+        quiet = [r for r in runs if (_share(r) or 0.0) <= contended]
+        used = quiet or runs
+        medians = [float(r["latency_ms"]) for r in used]
         median = statistics.median(medians)
         spread = 100.0 * (max(medians) - min(medians)) / median
-        flags = dict.fromkeys(f for r in runs for f in r.get("flags", "").split(";") if f and f != "non-monotone")
+        flags = dict.fromkeys(f for r in used for f in r.get("flags", "").split(";") if f and f != "non-monotone")
         if spread > spread_tol_pct:
             flags["spread"] = None
-        row = dict(runs[0])
+        row = dict(used[0])
         row.update(latency_ms=f"{median:.4f}", run_min_ms=f"{min(medians):.4f}", run_max_ms=f"{max(medians):.4f}",
-                   spread_pct=f"{spread:.1f}", runs=str(len(runs)), flags=";".join(flags))
-        for col in ("p95_ms", "p99_ms"):
-            if all(r.get(col) for r in runs):
-                row[col] = f"{statistics.median(float(r[col]) for r in runs):.4f}"
-        if all(r.get("n", "").isdigit() for r in runs):
-            row["n"] = str(sum(int(r["n"]) for r in runs))
+                   spread_pct=f"{spread:.1f}", runs=str(len(runs)), runs_used=str(len(used)),
+                   run_medians_ms=";".join(r["latency_ms"] for r in runs),
+                   run_others_cpu_pct=";".join(r.get("others_cpu_pct", "") for r in runs), flags=";".join(flags))
+        for col, digits in (("p95_ms", 4), ("p99_ms", 4), ("mean_ms", 4), ("others_cpu_pct", 1)):
+            if all(r.get(col) for r in used):
+                row[col] = f"{statistics.median(float(r[col]) for r in used):.{digits}f}"
+        if all(r.get("converged") for r in used):
+            row["converged"] = str(all(r["converged"] == "true" for r in used)).lower()
+        if all(r.get("n", "").isdigit() for r in used):
+            row["n"] = str(sum(int(r["n"]) for r in used))
         if "source" in row:
-            row["source"] = f"{row['source']}; median of {len(runs)} runs"
+            row["source"] = f"{row['source']}; median of {len(used)} of {len(runs)} runs"
         out[key] = row
     for model, hardware in dict.fromkeys((k[0], k[1]) for k in out):
         keys = sorted(k for k in out if k[:2] == (model, hardware))

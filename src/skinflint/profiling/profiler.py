@@ -4,7 +4,9 @@ Each batch size is warmed up and timed by `measure` (median, p95, p99 over repet
 the median is stable or a time cap). Results are never smoothed: a batch size whose latency is
 above a larger batch's is flagged ``non-monotone`` (MODEL.md runs it padded), one whose slow
 tail is far above its median is flagged ``noisy``, and one whose median did not settle before
-the cap is flagged ``unstable``.
+the cap is flagged ``unstable``. Where /proc/stat tells, the share of the machine that other
+processes used during each measurement is recorded (``others_cpu_pct``) and, above 10 %,
+flagged ``contended``.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from skinflint.errors import SpecError
+from skinflint.profiling.contention import others_share, snapshot
 from skinflint.profiling.measure import Measurement, MeasureOptions, measure
 from skinflint.profiling.session import (Threads, available_cores, batch_inputs, input_specs, open_session,
                                          provenance, resolve_provider)
 from skinflint.spec.profiles import effective_times
 
 NOISY_TAIL = 0.25  # flag "noisy" when (p95 - median) / median exceeds this
+CONTENDED = 0.10  # flag "contended" when other processes used more than this share of the machine
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class ProfileOptions:
     inter_op_threads: int = 1
     measure: MeasureOptions = field(default_factory=MeasureOptions)
     noisy_tail: float = NOISY_TAIL
+    contended: float = CONTENDED
     note: str = ""
 
     def __post_init__(self) -> None:
@@ -64,24 +69,33 @@ class ProfilePoint:
     provider: str
     threads: str
     source: str
+    others_cpu_pct: float | None = None  # share of the machine other processes used meanwhile
 
     def to_row(self) -> dict[str, str]:
         """The CSV row: times rounded to 0.1 microsecond, flags joined by ';'."""
         return {"model": self.model, "hardware": self.hardware, "batch_size": str(self.batch_size),
                 "latency_ms": f"{self.latency_ms:.4f}", "p95_ms": f"{self.p95_ms:.4f}", "p99_ms": f"{self.p99_ms:.4f}",
                 "mean_ms": f"{self.mean_ms:.4f}", "n": str(self.n), "converged": str(self.converged).lower(),
-                "flags": ";".join(self.flags), "provider": self.provider, "threads": self.threads,
-                "source": self.source}
+                "flags": ";".join(self.flags), "others_cpu_pct": fmt_pct(self.others_cpu_pct),
+                "provider": self.provider, "threads": self.threads, "source": self.source}
 
 
 class Progress(Protocol):
     """What the profiler reports while it runs (the CLI draws a rich progress bar from it)."""
 
-    def start(self, batch_size: int) -> None: ...
+    def start(self, batch_size: int) -> None:
+        """Warm-up of `batch_size` begins."""
 
-    def sample(self, batch_size: int, n: int, median_ms: float, elapsed_s: float) -> None: ...
+    def sample(self, batch_size: int, n: int, median_ms: float, elapsed_s: float) -> None:
+        """Timed run `n` of `batch_size` is done; the median so far and the seconds spent timing."""
 
-    def done(self, point: ProfilePoint) -> None: ...
+    def done(self, point: ProfilePoint) -> None:
+        """`batch_size` is measured."""
+
+
+def fmt_pct(share: float | None) -> str:
+    """A share as a percentage with one decimal ('' when unknown)."""
+    return "" if share is None else f"{100.0 * share:.1f}"
 
 
 def non_monotone(batch_sizes: Sequence[int], latency_ms: Sequence[float]) -> set[int]:
@@ -90,13 +104,17 @@ def non_monotone(batch_sizes: Sequence[int], latency_ms: Sequence[float]) -> set
     return {b for b, e in zip(batch_sizes, exec_sizes) if e != b}
 
 
-def point_flags(m: Measurement, noisy_tail: float = NOISY_TAIL) -> list[str]:
-    """'noisy' when the p95 tail sits more than `noisy_tail` above the median; 'unstable' when not converged."""
+def point_flags(m: Measurement, noisy_tail: float = NOISY_TAIL, others_share: float | None = None,
+                contended: float = CONTENDED) -> list[str]:
+    """'noisy': p95 more than `noisy_tail` above the median; 'unstable': not converged;
+    'contended': other processes used more than `contended` of the machine meanwhile."""
     flags = []
     if m.tail_ratio > noisy_tail:
         flags.append("noisy")
     if not m.converged:
         flags.append("unstable")
+    if others_share is not None and others_share > contended:
+        flags.append("contended")
     return flags
 
 
@@ -139,11 +157,13 @@ class Profiler:
             if progress is not None:
                 progress.start(b)
             hook = (lambda n, med, el, b=b: progress.sample(b, n, med, el)) if progress is not None else None
+            before = snapshot()
             m = measure(lambda: self.session.run(outputs, feeds), self.options.measure, on_sample=hook)
+            others = others_share(before, snapshot())
+            flags = point_flags(m, self.options.noisy_tail, others, self.options.contended)
             point = ProfilePoint(self.model, self.hardware, b, m.median_ms, m.p95_ms, m.p99_ms, m.mean_ms, m.n,
-                                 m.converged, tuple(point_flags(m, self.options.noisy_tail)),
-                                 self.provider.removesuffix("ExecutionProvider"),
-                                 f"{self.threads.intra_op}/{self.threads.inter_op}", self.source)
+                                 m.converged, tuple(flags), self.provider.removesuffix("ExecutionProvider"),
+                                 f"{self.threads.intra_op}/{self.threads.inter_op}", self.source, others)
             points.append(point)
             if progress is not None:
                 progress.done(point)

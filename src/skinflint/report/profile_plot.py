@@ -3,7 +3,8 @@
 One row of two panels per model. Left: measured batch latency (markers) and MODEL.md's
 effective time (line; where it lies below a marker the batch runs padded to a larger size).
 Right: requests per dollar, 3600 * θ(h, b) / price(h), from the effective time, for hardware
-with a price. A configuration wins where its curve on the right is highest and its latency on
+with a price. For a combined profile (`profiles combine`) error bars span the fastest to the
+slowest run used. A configuration wins where its curve on the right is highest and its latency on
 the left still fits the module's budget.
 """
 
@@ -16,9 +17,17 @@ from skinflint.report.profile_tables import requests_per_dollar
 from skinflint.spec.types import Profiles
 
 
+Spread = dict[tuple[str, str, int], tuple[float, float]]
+
+
 def plot_profiles(profiles: Profiles, prices: dict[str, float], models: list[str], path: str | Path,
-                  title: str = "") -> Path:
-    """Draw the panels for `models` into a PNG at `path`; returns the path."""
+                  title: str = "", spread: Spread | None = None) -> Path:
+    """Draw the panels for `models` into a PNG at `path`; returns the path.
+
+    `spread` maps (model, hardware, batch size) to the (fastest, slowest) run's latency of a
+    combined profile; they are drawn as error bars on both panels.
+    """
+    spread = spread or {}
     try:
         import matplotlib
 
@@ -33,12 +42,19 @@ def plot_profiles(profiles: Profiles, prices: dict[str, float], models: list[str
         lat, per_dollar = row
         for curve in profiles.for_model(model):
             line = lat.plot(curve.batch_sizes, curve.effective_ms, "-", label=curve.hardware)[0]
-            lat.plot(curve.batch_sizes, curve.latency_ms, "o", color=line.get_color(), markersize=4)
+            color = line.get_color()
+            ranges = [spread.get((model, curve.hardware, b), (d, d)) for b, d in zip(curve.batch_sizes, curve.latency_ms)]
+            lat.errorbar(curve.batch_sizes, curve.latency_ms, fmt="o", color=color, markersize=4, capsize=3,
+                         yerr=[[d - lo for d, (lo, _) in zip(curve.latency_ms, ranges)],
+                               [hi - d for d, (_, hi) in zip(curve.latency_ms, ranges)]])
             price = prices.get(curve.hardware)
             if price:
-                per_dollar.plot(curve.batch_sizes, [requests_per_dollar(curve, i, price) / 1e6
-                                                    for i in range(len(curve.batch_sizes))],
-                                "-o", color=line.get_color(), markersize=4, label=f"{curve.hardware} (${price:g}/h)")
+                rpd = [requests_per_dollar(curve, i, price) / 1e6 for i in range(len(curve.batch_sizes))]
+                per_req = [3.6e6 * b / price / 1e6 for b in curve.batch_sizes]  # requests per $ = per_req / latency
+                per_dollar.errorbar(curve.batch_sizes, rpd, fmt="-o", color=color, markersize=4, capsize=3,
+                                    label=f"{curve.hardware} (${price:g}/h)",
+                                    yerr=[[max(0.0, r - k / hi) for r, k, (_, hi) in zip(rpd, per_req, ranges)],
+                                          [max(0.0, k / lo - r) for r, k, (lo, _) in zip(rpd, per_req, ranges)]])
         for ax, ylabel in ((lat, "batch latency (ms)"), (per_dollar, "million requests per $")):
             ax.set_xscale("log", base=2)
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
@@ -48,7 +64,7 @@ def plot_profiles(profiles: Profiles, prices: dict[str, float], models: list[str
             if ax.lines:
                 ax.legend(fontsize=8)
         lat.set_yscale("log")
-        lat.set_title(f"{model}: latency (dots measured, line effective)", fontsize=10)
+        lat.set_title(f"{model}: latency (dots measured, bars run range, line effective)", fontsize=10)
         per_dollar.set_title(f"{model}: throughput per dollar", fontsize=10)
     if title:
         fig.suptitle(title)

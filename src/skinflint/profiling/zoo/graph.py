@@ -58,6 +58,7 @@ class GraphBuilder:
                           pads=[pad, pad, pad, pad], group=groups)
 
     def relu(self, x: str) -> str:
+        """max(x, 0)."""
         return self._node("Relu", [x])
 
     def relu6(self, x: str) -> str:
@@ -67,17 +68,21 @@ class GraphBuilder:
         return self._node("Clip", [x, lo, hi])
 
     def add(self, a: str, b: str) -> str:
+        """Elementwise a + b (residual connections)."""
         return self._node("Add", [a, b])
 
     def max_pool(self, x: str, kernel: int, stride: int) -> str:
+        """k x k max pooling with stride s and 'same' padding."""
         pad = kernel // 2
         return self._node("MaxPool", [x], kernel_shape=[kernel, kernel], strides=[stride, stride],
                           pads=[pad, pad, pad, pad])
 
     def global_avg_pool(self, x: str) -> str:
+        """Mean over the spatial axes: [batch, C, H, W] -> [batch, C, 1, 1]."""
         return self._node("GlobalAveragePool", [x])
 
     def flatten(self, x: str) -> str:
+        """[batch, ...] -> [batch, rest]."""
         return self._node("Flatten", [x], axis=1)
 
     def dense(self, x: str, n_in: int, n_out: int) -> str:
@@ -91,12 +96,15 @@ class GraphBuilder:
         return self._node("Reshape", [x, self.constant(np.array(shape, dtype=np.int64), "shape")])
 
     def transpose(self, x: str, perm: Sequence[int]) -> str:
+        """Permute the axes."""
         return self._node("Transpose", [x], perm=list(perm))
 
     def concat(self, xs: Sequence[str], axis: int) -> str:
+        """Concatenate along `axis`."""
         return self._node("Concat", list(xs), axis=axis)
 
     def softmax(self, x: str, axis: int) -> str:
+        """Softmax along `axis`."""
         return self._node("Softmax", [x], axis=axis)
 
     def identity(self, x: str, name: str) -> str:
