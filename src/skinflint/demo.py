@@ -73,13 +73,14 @@ def lever_table(rows: list[LeverRow]) -> Table:
 def run_demo(app_path: Path | None = None, console: Console | None = None) -> list[LeverRow]:
     """Print the plan of the bundled app and the lever-by-lever comparison; return the rows."""
     console = console or make_console()
-    app_path = app_path or bundled_app()
+    app_path = Path(app_path) if app_path else bundled_app()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the padded-batch notes are shown by `skinflint plan`
         spec = load_spec(app_path)
     console.print(f"[bold]skinflint demo[/bold]: {app_path}")
-    console.print("A traffic-camera pipeline: an SSD detector on every frame, then two classifiers on the "
-                  "vehicles it finds (2.5 per frame). Public NVIDIA profiles; AWS on-demand prices.\n")
+    if app_path == bundled_app():
+        console.print("A traffic-camera pipeline: an SSD detector on every frame, then two classifiers on the "
+                      "vehicles it finds (2.5 per frame). Public NVIDIA profiles; AWS on-demand prices.\n")
     print_plan(plan_spec(spec), console)
     console.print()
     rows = lever_rows(spec)
