@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 # Each module registers its commands on `app`; later issues add names here.
-COMMANDS = ("plan", "demo", "compare", "simulate", "day", "calibrate")
+COMMANDS = ("plan", "demo", "compare", "simulate", "day", "calibrate", "report")
 
 
 def _load_commands() -> None:

@@ -71,13 +71,13 @@ def simulate_day(spec: Spec, schedule: Schedule, times_ms: np.ndarray, length_s:
     fill, which at a rate far below the planned one (static peak at night) misses the SLO."""
     start_wall = time.perf_counter()
     slo = spec.app.slo_ms
-    cost, overlap, on_time, dropped = 0.0, 0.0, 0, 0
+    cost, overlap = schedule.cost_usd(length_s)
+    on_time, dropped = 0, 0
     latencies: list[np.ndarray] = []
     hours = max(1, math.ceil(length_s / hour_s - 1e-9))
     hour_req, hour_ok = np.zeros(hours), np.zeros(hours)
     drain_ms: list[float] = []
     for t0, t1, plan in schedule.segments(length_s):
-        cost += plan.cost_per_hour * (t1 - t0) / 3600.0
         tail = 0.0
         for a in np.arange(t0, t1, max_segment_s):
             b = min(a + max_segment_s, t1)
@@ -97,14 +97,11 @@ def simulate_day(spec: Spec, schedule: Schedule, times_ms: np.ndarray, length_s:
             tail = max(0.0, result.span_ms - 1000.0 * (b - a))
         drain_ms.append(tail)
     for k, s in enumerate(schedule.switches):
-        # new workers run (paid) during start-up; drained ones until the old plan's last batch ends
-        if s.steps.is_noop or s.live_s >= length_s:
-            continue
-        overlap += s.steps.start_cost_per_hour * (s.live_s - s.decided_s) / 3600.0
-        overlap += s.steps.drain_cost_per_hour * drain_ms[min(k, len(drain_ms) - 1)] / 3.6e6
+        # drained workers are paid until the old plan's last batch ends
+        if not s.steps.is_noop and s.live_s < length_s:
+            overlap += s.steps.drain_cost_per_hour * drain_ms[min(k, len(drain_ms) - 1)] / 3.6e6
     all_lat = np.concatenate(latencies) if latencies else np.zeros(0)
-    timeline = [(0.0, schedule.initial.cost_per_hour)] + [(s.live_s, s.plan.cost_per_hour)
-                                                           for s in schedule.switches if s.live_s < length_s]
+    timeline = schedule.timeline(length_s)
     distinct = len({id(schedule.initial)} | {id(s.plan) for s in schedule.switches})
     hourly = [float(ok / n) if n else math.nan for ok, n in zip(hour_ok, hour_req)]
     return DayResult(name, cost + overlap, int(times_ms.size), on_time, dropped, schedule.changes,

@@ -77,6 +77,18 @@ class Schedule:
         """Switches that started or drained a worker."""
         return sum(not s.steps.is_noop for s in self.switches)
 
+    def cost_usd(self, length_s: float) -> tuple[float, float]:
+        """(plans' $ over their live time, $ of new workers during start-up) over [0, length_s)."""
+        live = sum(p.cost_per_hour * (b - a) / 3600.0 for a, b, p in self.segments(length_s))
+        startup = sum(s.steps.start_cost_per_hour * (s.live_s - s.decided_s) / 3600.0
+                      for s in self.switches if not s.steps.is_noop and s.live_s < length_s)
+        return live, startup
+
+    def timeline(self, length_s: float) -> list[tuple[float, float]]:
+        """(time_s, $/h of the live plan) at the start and at each switch."""
+        return [(0.0, self.initial.cost_per_hour)] + [(s.live_s, s.plan.cost_per_hour)
+                                                      for s in self.switches if s.live_s < length_s]
+
     def segments(self, length_s: float) -> list[tuple[float, float, Plan]]:
         """(start_s, end_s, live plan) covering [0, length_s)."""
         bounds = [0.0] + [min(s.live_s, length_s) for s in self.switches] + [length_s]
