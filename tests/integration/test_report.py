@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from skinflint.cli import main
+from tests.conftest import write_tiny
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 SECTIONS = ("Plan", "Cost by module and hardware", "Savings against each baseline", "Cost against rate and against SLO",
@@ -20,16 +21,7 @@ SECTIONS = ("Plan", "Cost by module and hardware", "Savings against each baselin
 @pytest.fixture(scope="module")
 def page(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("report")
-    (d / "hardware.yaml").write_text("hardware:\n  T4: {price_per_hour: 0.5}\n  A10G: {price_per_hour: 1.0}\n")
-    rows = ["model,hardware,batch_size,latency_ms"]
-    for model, base in (("det", 20.0), ("cls", 5.0)):
-        for hw, speed in (("T4", 1.0), ("A10G", 0.5)):
-            for b in (1, 2, 4, 8):
-                rows.append(f"{model},{hw},{b},{base * speed * (1 + 0.5 * b):.3f}")
-    (d / "profiles.csv").write_text("\n".join(rows) + "\n")
-    (d / "app.yaml").write_text(
-        "name: tiny\nprofiles: profiles.csv\nhardware: hardware.yaml\nrate: 100\nslo_ms: 300\n"
-        "modules:\n  - name: a\n    model: det\n  - name: b\n    model: cls\n    after: [a]\n    rate_factor: 2\n")
+    write_tiny(d)
     (d / "curve.csv").write_text("time_s,rate\n0,20\n600,100\n1200,20\n")
     out = d / "report.html"
     assert main(["report", str(d / "app.yaml"), "--curve", str(d / "curve.csv"), "-o", str(out)]) == 0

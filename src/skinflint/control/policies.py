@@ -11,13 +11,11 @@ Every target is rounded up to a geometric `RateGrid` so that plans can be cached
 
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from skinflint.control.estimator import RateEstimate
-from skinflint.errors import SpecError
 from skinflint.registry import Registry
 
 
@@ -151,16 +149,7 @@ def policy_names() -> list[str]:
 
 def make_policy(name: str, **params: Any) -> ControlPolicy:
     """A fresh policy `name` (policies hold state: one per run); bad parameters raise SpecError."""
-    factory = _REGISTRY.get(name)
-    allowed = [p for p in inspect.signature(factory).parameters]
-    unknown = [k for k in params if k not in allowed]
-    if unknown:
-        raise SpecError("options", "--policy", f"{name} takes no parameter {', '.join(map(repr, unknown))}",
-                        f"its parameters are: {', '.join(allowed)}")
-    try:
-        return factory(**params)
-    except (TypeError, ValueError) as e:
-        raise SpecError("options", "--policy", f"{name}: {e}", f"its parameters are: {', '.join(allowed)}") from None
+    return _REGISTRY.build(name, **params)
 
 
 register_policy("static", StaticPolicy)
