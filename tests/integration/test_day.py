@@ -83,6 +83,10 @@ def test_day_command_json_and_bad_input(day, capsys):
                  "--no-early-close", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["results"]) == 4 and out["bursts"]["count"] == 2
+    assert main(["day", str(d / "app.yaml"), "--curve", str(d / "curve.csv"), "--peak", "40", "--format",
+                 "markdown"]) == 0
+    table = capsys.readouterr().out
+    assert table.startswith("| policy |") and table.count("\n") == 6 and "static peak" in table
     assert main(["day", str(d / "app.yaml"), "--curve", str(d / "curve.csv"), "--bursts", "often=3"]) == 2
     (d / "bad.csv").write_text("time_s,rate\n5,10\n")
     assert main(["day", str(d / "app.yaml"), "--curve", str(d / "bad.csv")]) == 2

@@ -15,7 +15,7 @@ from skinflint.control import RateGrid
 from skinflint.daynight import DayCurve, LoopSettings, PlanCache, compare_day, default_contenders, parse_bursts
 from skinflint.errors import SpecError
 from skinflint.planners import PlanOptions
-from skinflint.report.day_table import day_table
+from skinflint.report.day_table import day_markdown, day_table
 from skinflint.spec.loader import load_spec
 
 
@@ -32,11 +32,11 @@ def day_command(
     planner: str = typer.Option("optimal", "--planner", help="The planner every policy re-plans with."),
     early_close: bool = typer.Option(True, "--early-close/--no-early-close", help="Deadline-aware early close."),
     seed: int = typer.Option(1, "--seed", help="Seed of the arrivals and bursts."),
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: str = typer.Option("table", "--format", help="table, json or markdown."),
 ) -> None:
     """Simulate a day of re-planning on a rate curve: $ for the day, SLO attainment, plan changes."""
-    if fmt not in ("table", "json"):
-        raise SpecError("command line", "--format", f"unknown format {fmt!r}", "use table or json")
+    if fmt not in ("table", "json", "markdown"):
+        raise SpecError("command line", "--format", f"unknown format {fmt!r}", "use table, json or markdown")
     for name, value in (("--headroom", headroom), ("--startup-s", startup_s)):
         if not value >= 0:
             raise SpecError("command line", name, f"must be >= 0 (got {value})", "pass a non-negative number")
@@ -58,6 +58,9 @@ def day_command(
             "plans_made": len(plans), "planning_s": plans.planning_s}
     if fmt == "json":
         print(json.dumps(meta | {"results": [r.to_dict() for r in results]}, indent=2, default=float))
+        return
+    if fmt == "markdown":
+        print(day_markdown(results))
         return
     from rich.console import Console
 
