@@ -99,7 +99,7 @@ def simulate_day(spec: Spec, schedule: Schedule, times_ms: np.ndarray, length_s:
     for k, s in enumerate(schedule.switches):
         # drained workers are paid until the old plan's last batch ends
         if not s.steps.is_noop and s.live_s < length_s:
-            overlap += s.steps.drain_cost_per_hour * drain_ms[min(k, len(drain_ms) - 1)] / 3.6e6
+            overlap += s.steps.drain_cost_per_hour * drain_ms[k] / 3.6e6   # segment k ends at switch k
     all_lat = np.concatenate(latencies) if latencies else np.zeros(0)
     timeline = schedule.timeline(length_s)
     distinct = len({id(schedule.initial)} | {id(s.plan) for s in schedule.switches})

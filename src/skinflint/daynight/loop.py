@@ -90,10 +90,11 @@ class Schedule:
                                                       for s in self.switches if s.live_s < length_s]
 
     def segments(self, length_s: float) -> list[tuple[float, float, Plan]]:
-        """(start_s, end_s, live plan) covering [0, length_s)."""
+        """(start_s, end_s, live plan) covering [0, length_s): the initial plan's, then one per switch
+        (empty where a switch took effect at once, or after the end)."""
         bounds = [0.0] + [min(s.live_s, length_s) for s in self.switches] + [length_s]
         plans = [self.initial] + [s.plan for s in self.switches]
-        return [(a, b, p) for a, b, p in zip(bounds[:-1], bounds[1:], plans) if b > a]
+        return list(zip(bounds[:-1], bounds[1:], plans))
 
 
 def counts_per_tick(times_ms: np.ndarray, length_s: float, tick_s: float) -> np.ndarray:
