@@ -25,7 +25,9 @@ def day(tiny_dir):
 
 def test_switches_start_before_they_drain_and_lose_no_request(day):
     spec, curve, _ = day
-    results = compare_day(spec, curve, np.random.default_rng(2))
+    plans = PlanCache(spec)
+    results = compare_day(spec, curve, np.random.default_rng(2), plans)
+    assert len(plans) > 1                                       # the cache passed in is the one used
     assert [r.name.split()[0] for r in results] == ["skinflint", "static", "nexus", "nexus"]
     for r in results:
         assert r.dropped == 0                                   # no request is lost, in a switch or elsewhere

@@ -136,7 +136,7 @@ def compare_day(spec: Spec, curve: DayCurve, rng: np.random.Generator, plans: Pl
                 contenders: list[Contender] | None = None, times_ms: np.ndarray | None = None,
                 early_close: bool = True) -> list[DayResult]:
     """Every contender over the same arrivals (drawn once from `rng` along `curve`)."""
-    plans = plans or PlanCache(spec)
+    plans = PlanCache(spec) if plans is None else plans
     times = curve.arrival_times_ms(rng) if times_ms is None else times_ms
     out = []
     for name, make, settings in contenders or default_contenders():
