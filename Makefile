@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXTRAS ?= dev,plots,profile,serve,ray
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench clean report-check
 
 install: $(VENV)/.installed
 
@@ -19,6 +19,11 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The report's browser test needs Debian's chromium; `make test` skips it (with the reason) when it is absent.
+report-check: install
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+	$(BIN)/python -m pytest tests/integration/test_report.py -rs
 
 bench: install
 	$(BIN)/python bench/planner_speed.py

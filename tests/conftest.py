@@ -22,6 +22,11 @@ def traffic_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def tiny_dir(tmp_path: Path) -> Path:
     """A two-module app with monotone profiles (no warnings) in a temp folder."""
+    return write_tiny(tmp_path)
+
+
+def write_tiny(tmp_path: Path) -> Path:
+    """Write the tiny app (hardware, profiles, app.yaml) into `tmp_path` and return it."""
     (tmp_path / "hardware.yaml").write_text("hardware:\n  T4: {price_per_hour: 0.5}\n  A10G: {price_per_hour: 1.0}\n")
     rows = ["model,hardware,batch_size,latency_ms"]
     for model, base in (("det", 20.0), ("cls", 5.0)):

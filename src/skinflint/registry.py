@@ -3,7 +3,8 @@ a dict by name; a duplicate name is an error, and an unknown one lists the known
 
 from __future__ import annotations
 
-from typing import Callable, Generic, TypeVar
+import inspect
+from typing import Any, Callable, Generic, TypeVar
 
 from skinflint.errors import SpecError
 
@@ -38,3 +39,17 @@ class Registry(Generic[T]):
         except KeyError:
             raise SpecError("options", self.option, f"unknown {self.kind} {name!r}",
                             f"choose one of: {', '.join(known)}") from None
+
+    def build(self, name: str, skip: tuple[str, ...] = (), **params: Any) -> Any:
+        """Call the factory `name` with `params`; an unknown parameter or a value it refuses
+        (TypeError, ValueError) is a SpecError listing its parameters (`skip`: not listed)."""
+        factory = self.get(name)
+        allowed = [p for p in inspect.signature(factory).parameters if p not in skip]  # type: ignore[arg-type]
+        unknown = [k for k in params if k not in allowed]
+        if unknown:
+            raise SpecError("options", self.option, f"{name} takes no parameter {', '.join(map(repr, unknown))}",
+                            f"its parameters are: {', '.join(allowed)}")
+        try:
+            return factory(**params)  # type: ignore[operator]
+        except (TypeError, ValueError) as e:
+            raise SpecError("options", self.option, f"{name}: {e}", f"its parameters are: {', '.join(allowed)}") from None

@@ -22,7 +22,6 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from skinflint.errors import SpecError
 from skinflint.registry import Registry
 
 
@@ -63,16 +62,7 @@ def arrival_params(name: str) -> list[str]:
 
 def make_arrivals(name: str, **params: Any) -> ArrivalProcess:
     """Build the arrival process `name`; unknown names and parameters raise SpecError."""
-    factory = _REGISTRY.get(name)
-    allowed = arrival_params(name)
-    unknown = [k for k in params if k not in allowed]
-    if unknown:
-        raise SpecError("options", "--arrivals", f"{name} takes no parameter {', '.join(map(repr, unknown))}",
-                        f"its parameters are: {', '.join(allowed)}")
-    try:
-        return factory(**params)
-    except (TypeError, ValueError) as e:
-        raise SpecError("options", "--arrivals", f"{name}: {e}", f"its parameters are: {', '.join(allowed)}") from None
+    return _REGISTRY.build(name, ("name",), **params)
 
 
 __all__ = ["ArrivalProcess", "arrival_kinds", "arrival_params", "make_arrivals", "register_arrivals"]

@@ -1,0 +1,41 @@
+"""The day-long comparison as a rich table and as Markdown (README, docs)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from rich.table import Table
+
+from skinflint.daynight import DayResult
+
+COLUMNS = ("policy", "$ / day", "saved vs static peak", "SLO attainment", "worst hour", "p99 ms", "plan changes",
+           "switch overlap $")
+
+
+def day_rows(results: Sequence[DayResult]) -> list[list[str]]:
+    """One row of text per policy; savings are against the first result named 'static peak...'."""
+    static = next((r for r in results if r.name.startswith("static")), None)
+    rows = []
+    for r in results:
+        saving = f"{100 * (1 - r.cost_usd / static.cost_usd):.1f} %" if static and r is not static else "—"
+        rows.append([r.name, f"{r.cost_usd:.2f}", saving,
+                     f"{100 * r.slo_attainment:.2f} %", f"{100 * r.worst_hour:.1f} %",
+                     f"{r.latency['p99']:.0f}", str(r.plan_changes), f"{r.switch_overlap_usd:.2f}"])
+    return rows
+
+
+def day_table(results: Sequence[DayResult], title: str) -> Table:
+    """A rich table of the day's results."""
+    table = Table(title=title)
+    for c in COLUMNS:
+        table.add_column(c, justify="left" if c == "policy" else "right")
+    for row in day_rows(results):
+        table.add_row(*row)
+    return table
+
+
+def day_markdown(results: Sequence[DayResult]) -> str:
+    """The same table in Markdown."""
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|---" + "|---:" * (len(COLUMNS) - 1) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in day_rows(results)]
+    return "\n".join(lines)
