@@ -121,11 +121,11 @@ def _walk_bins(spec: Spec, hw: str, price: float, group: tuple[str, ...],
     own cycle T_s, still exceeds `need`."""
     rest = [sum(gains[m][0][0] for m in group[i:]) for i in range(len(group) + 1)]
 
-    def walk(i: int, acc: float, chosen: tuple[Config, ...]) -> None:
+    def walk(i: int, acc: float, chosen: tuple[Config, ...], t_s: float) -> None:
+        # T_s only grows as members are added: a slot that already misses its cap stays missed
+        if any(not leq(c.worst_latency_ms + t_s, caps[m]) for m, c in zip(group, chosen)):  # rule 3
+            return
         if i == len(group):
-            t_s = sum(c.latency_ms for c in chosen)
-            if not all(leq(c.worst_latency_ms + t_s, caps[m]) for m, c in zip(group, chosen)):  # rule 3
-                return
             gain = sum(members[m].gain(c, t_s, u) for m, c in zip(group, chosen))  # type: ignore[union-attr]
             if gain > need:
                 out.append((gain, Bin(hw, price, tuple(zip(group, chosen)))))
@@ -133,9 +133,9 @@ def _walk_bins(spec: Spec, hw: str, price: float, group: tuple[str, ...],
         for g, c in gains[group[i]]:
             if acc + g + rest[i + 1] <= need:
                 break
-            walk(i + 1, acc + g, chosen + (c,))
+            walk(i + 1, acc + g, chosen + (c,), t_s + c.latency_ms)
 
-    walk(0, 0.0, ())
+    walk(0, 0.0, (), 0.0)
 
 
 def _solve(spec: Spec, fronts: dict[str, list[FrontierPoint]], extra: float) -> tuple[float, dict[str, int]] | None:
