@@ -71,13 +71,13 @@ def serve_command(
         options["address"] = address
     elif address:
         raise SpecError("command line", "--address", "only the ray backend takes an address", "add --backend ray")
+    if replan is not None and (backend != "embedded" or plan_file is not None):
+        raise SpecError("command line", "--replan", "live re-planning runs on the embedded backend and plans "
+                        "for itself", "drop --backend ray / --plan, or drop --replan")
     if runner != "onnx":
         if backend != "embedded":
             raise SpecError("command line", "--runner", "only the embedded backend takes a runner", "drop --runner")
         options["runner"] = runner
-    if replan is not None and (backend != "embedded" or plan_file is not None):
-        raise SpecError("command line", "--replan", "live re-planning runs on the embedded backend and plans "
-                        "for itself", "drop --backend ray / --plan, or drop --replan")
     log = BatchLog(record_batches) if record_batches else None
     runtime_options = {"early_close": None if no_early_close else EarlyClose(), "max_in_flight": max_in_flight,
                        "batch_log": log}
