@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from dataclasses import replace
 from typing import Any, Callable
 
@@ -73,6 +74,7 @@ class LiveRuntime:
         self.runtimes: list[Runtime] = [self._live]
         self.switches: list[Switch] = []
         self.infeasible = 0
+        self.errors: list[str] = []          # ticks whose re-plan failed (the live plan kept serving)
         self.drain_timeout_s = drain_timeout_s if drain_timeout_s is not None else 10 * self._live.sm.slo_ms / 1000
         self._lock = threading.Lock()
         self._users: dict[int, int] = {}     # id(runtime) -> submits in progress
@@ -136,7 +138,12 @@ class LiveRuntime:
             wait = self._t0 + k * self.settings.tick_s - time.perf_counter()
             if wait > 0 and self._stop.wait(wait):
                 return
-            self.step(k * self.settings.tick_s)
+            try:
+                self.step(k * self.settings.tick_s)
+            except Exception as e:  # noqa: BLE001 - a failed switch keeps the live plan serving
+                self.errors.append(f"{type(e).__name__}: {e}")
+                warnings.warn(f"live re-plan at {k * self.settings.tick_s:g} s failed, keeping the live plan: {e}",
+                              stacklevel=1)
 
     def step(self, now_s: float) -> Switch | None:
         """One tick at `now_s`: observe, decide, and switch if the policy asks (the ticker calls it)."""
@@ -158,7 +165,11 @@ class LiveRuntime:
             self.switches.append(switch)
             return switch
         new = self._make(choice.plan)
-        warm_up(new)
+        try:
+            warm_up(new)
+        except Exception:
+            new.close()
+            raise
         with self._lock:
             old, self._live = self._live, new
             self.runtimes.append(new)
