@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import typer
 
 from skinflint.api import plan as make_plan
 from skinflint.cli import app
-from skinflint.commands.simulate import load_plan, parse_arrivals
+from skinflint.commands.simulate import load_plan, parse_arrivals, parse_named
 from skinflint.errors import SpecError
 from skinflint.spec.loader import load_spec
+from skinflint.spec.types import Spec
+
+if TYPE_CHECKING:
+    from skinflint.daynight.loop import LoopSettings
+    from skinflint.runtime.live import LiveRuntime
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -34,10 +39,23 @@ def serve_command(
     max_body: int = typer.Option(16 * 1024 * 1024, "--max-body", help="Largest request body in bytes."),
     max_in_flight: int = typer.Option(1000, "--max-in-flight", help="Bound on requests in the runtime."),
     no_early_close: bool = typer.Option(False, "--no-early-close", help="Never close a partial batch early."),
+    runner: str = typer.Option("onnx", "--runner", help="Embedded workers: onnx (the models) or sleep "
+                               "(sleep the profiled time: no models needed)."),
+    replan: Optional[str] = typer.Option(None, "--replan", help="Re-plan live on the measured rate with this "
+                                         "policy: POLICY[:key=value,...], e.g. hysteresis:dwell_s=60 "
+                                         "(embedded backend; docs/daynight.md)."),
+    replan_tick: float = typer.Option(1.0, "--replan-tick", help="Seconds between re-planning decisions."),
+    replan_half_life: float = typer.Option(60.0, "--replan-half-life", help="Rate estimator's EWMA half-life (s)."),
+    replan_window: float = typer.Option(10.0, "--replan-window", help="Rate estimator's short window (s)."),
+    record_batches: Optional[Path] = typer.Option(None, "--record-batches", help="Write every batch's latency "
+                                                  "to this CSV (model,hardware,batch_size,latency_ms: "
+                                                  "`skinflint calibrate` reads it)."),
 ) -> None:
     """Serve APP.yaml's plan over HTTP: POST /v1/apps/APP/infer, GET /healthz, /v1/plan, /metrics."""
     from skinflint.dispatch import EarlyClose
     from skinflint.runtime import Runtime, make_backend
+    from skinflint.runtime.batchlog import BatchLog
+    from skinflint.runtime.live import policy_settings
     from skinflint.runtime.metrics import PrometheusMetrics
     from skinflint.runtime.server import serve
 
@@ -48,17 +66,52 @@ def serve_command(
     if host not in LOOPBACK and not token:
         typer.echo(f"warning: serving on {host} without --token: anyone who can reach it may use it", err=True)
     spec = load_spec(app_file)
-    plan = load_plan(plan_file) if plan_file else make_plan(spec)
-    options = {"models_dir": models or app_file.parent / "models"}
+    options: dict = {"models_dir": models or app_file.parent / "models"}
     if backend == "ray":
         options["address"] = address
     elif address:
         raise SpecError("command line", "--address", "only the ray backend takes an address", "add --backend ray")
-    runtime = Runtime(plan, spec, make_backend(backend, **options), early_close=None if no_early_close else EarlyClose(),
-                      max_in_flight=max_in_flight, metrics=PrometheusMetrics())
-    typer.echo(f"serving {spec.app.name} ({backend}, {sum(len(w) for w in runtime.workers)} workers) on "
-               f"http://{host}:{port}/v1/apps/{spec.app.name}/infer", err=True)
-    serve(runtime, host=host, port=port, token=token, max_body=max_body)
+    if replan is not None and (backend != "embedded" or plan_file is not None):
+        raise SpecError("command line", "--replan", "live re-planning runs on the embedded backend and plans "
+                        "for itself", "drop --backend ray / --plan, or drop --replan")
+    if runner != "onnx":
+        if backend != "embedded":
+            raise SpecError("command line", "--runner", "only the embedded backend takes a runner", "drop --runner")
+        options["runner"] = runner
+    log = BatchLog(record_batches) if record_batches else None
+    runtime_options = {"early_close": None if no_early_close else EarlyClose(), "max_in_flight": max_in_flight,
+                       "batch_log": log}
+    try:
+        if replan is not None:
+            runtime = live_runtime(spec, replan, options, runtime_options,
+                                   policy_settings(replan_tick, replan_half_life, replan_window))
+        else:
+            plan = load_plan(plan_file) if plan_file else make_plan(spec)
+            runtime = Runtime(plan, spec, make_backend(backend, **options), metrics=PrometheusMetrics(),
+                              **runtime_options)
+        typer.echo(f"serving {spec.app.name} ({backend}, {sum(len(w) for w in runtime.workers)} workers"
+                   f"{', re-planning with ' + replan if replan else ''}) on "
+                   f"http://{host}:{port}/v1/apps/{spec.app.name}/infer", err=True)
+        serve(runtime, host=host, port=port, token=token, max_body=max_body)
+    finally:
+        if log is not None:
+            log.close()
+
+
+def live_runtime(spec: Spec, replan: str, backend_options: dict, runtime_options: dict,
+                 settings: LoopSettings) -> LiveRuntime:
+    """A LiveRuntime re-planning `spec` with the policy `replan` (POLICY[:key=value,...])."""
+    from skinflint.control import make_policy, policy_names
+    from skinflint.runtime import make_backend
+    from skinflint.runtime.live import LiveRuntime, make_runtime_factory
+
+    name, params = parse_named(replan, "--replan", "POLICY:key=value,... (e.g. hysteresis:dwell_s=60)")
+    if name not in policy_names():
+        raise SpecError("command line", "--replan", f"unknown policy {name!r}",
+                        f"choose one of: {', '.join(policy_names())}")
+    policy = make_policy(name, **params)
+    make = make_runtime_factory(spec, lambda: make_backend("embedded", **backend_options), **runtime_options)
+    return LiveRuntime(spec, policy, make, settings=settings)
 
 
 @app.command("load")

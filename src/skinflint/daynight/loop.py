@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from skinflint.api import plan_spec
-from skinflint.control import ControlPolicy, RateEstimator, Transition, transition
+from skinflint.control import ControlPolicy, RateEstimate, RateEstimator, Transition, transition
 from skinflint.errors import InfeasibleError
 from skinflint.plan import Plan
 from skinflint.planners import PlanOptions
@@ -104,6 +104,30 @@ def counts_per_tick(times_ms: np.ndarray, length_s: float, tick_s: float) -> np.
     return np.bincount(idx, minlength=ticks)
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A decision to re-plan: the new target rate and its plan (None: the planner could not meet it)."""
+
+    target: float
+    plan: Plan | None
+
+
+def choose(policy: ControlPolicy, now: float, estimate: RateEstimate, target: float, live: Plan,
+           plans: PlanCache, only_cheaper_down: bool = True) -> Choice | None:
+    """Ask `policy` at `now` and plan its answer; None keeps the `live` plan (no new target, or a
+    lower target whose plan is no cheaper). Shared by the simulated day and the live runtime."""
+    wanted = policy.decide(now, estimate, target)
+    if wanted is None or wanted == target:
+        return None
+    try:
+        plan = plans(wanted)
+    except InfeasibleError:
+        return Choice(wanted, None)
+    if only_cheaper_down and wanted < target and plan.cost_per_hour >= live.cost_per_hour:
+        return None   # the live plan is no dearer and carries more: keep it
+    return Choice(wanted, plan)
+
+
 def run_loop(policy: ControlPolicy, counts: np.ndarray, plans: PlanCache, settings: LoopSettings,
              initial_rate: float) -> Schedule:
     """Drive `policy` over the per-tick arrival `counts`; the estimator starts at `initial_rate`."""
@@ -120,16 +144,13 @@ def run_loop(policy: ControlPolicy, counts: np.ndarray, plans: PlanCache, settin
             live, pending = pending.plan, None
         if pending is not None:
             continue
-        wanted = policy.decide(now, estimator.estimate(now), target)
-        if wanted is None or wanted == target:
+        choice = choose(policy, now, estimator.estimate(now), target, live, plans, settings.only_cheaper_down)
+        if choice is None:
             continue
-        try:
-            plan = plans(wanted)
-        except InfeasibleError:
+        if choice.plan is None:
             schedule.refused += 1
             continue
-        if settings.only_cheaper_down and wanted < target and plan.cost_per_hour >= live.cost_per_hour:
-            continue   # the live plan is no dearer and carries more: keep it
+        wanted, plan = choice.target, choice.plan
         target = wanted
         steps = transition(live, plan)
         if steps.is_noop:   # same workers: the switch is only a new rate on paper, and instant

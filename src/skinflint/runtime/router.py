@@ -77,8 +77,11 @@ class Runtime:
     """Serve `plan` for `spec` on `backend` (workers) with each module's plan policy."""
 
     def __init__(self, plan: Plan, spec: Spec, backend: Backend, *, early_close: EarlyClose | None = EarlyClose(),
-                 max_in_flight: int = 1000, metrics: Any = None, clock: Callable[[], float] | None = None) -> None:
+                 max_in_flight: int = 1000, metrics: Any = None, clock: Callable[[], float] | None = None,
+                 batch_log: Any = None) -> None:
+        """`batch_log`: a runtime.batchlog.BatchLog to record every completed batch's latency (calibration)."""
         self.plan, self.spec, self.backend = plan, spec, backend
+        self.batch_log = batch_log
         self.sm = compile_model(plan, spec)
         start = time.perf_counter()
         self.clock = clock or (lambda: 1000.0 * (time.perf_counter() - start))
@@ -227,6 +230,9 @@ class Runtime:
     def _deliver(self, k: int, items: list[int], outputs: Any, error: BaseException | None,
                  start_ms: float, end_ms: float, worker: int) -> None:
         self.metrics.batch(self.sm.modules[k].name, len(items), start_ms, end_ms)
+        if self.batch_log is not None and error is None:
+            self.batch_log.record(self.spec.app.modules[k].model, self.sm.modules[k].workers[worker].hardware,
+                                  len(items), end_ms - start_ms)
         finished = []
         with self._lock:
             if error is None:
