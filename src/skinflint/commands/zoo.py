@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from skinflint.cli import app
-from skinflint.errors import SpecError
+from skinflint.extras import require
 
 zoo_app = typer.Typer(help="Real vision architectures with random weights, built locally as ONNX.",
                       no_args_is_help=True)
@@ -18,12 +18,7 @@ app.add_typer(zoo_app, name="zoo")
 
 def _zoo() -> ModuleType:
     """The zoo package, imported only when used: it needs the onnx package."""
-    try:
-        from skinflint.profiling import zoo
-    except ImportError:
-        raise SpecError("command line", "zoo", "the onnx package is not installed",
-                        "pip install 'skinflint[profile]'") from None
-    return zoo
+    return require("skinflint.profiling.zoo", field="zoo", fix="pip install 'skinflint[profile]' (it needs onnx)")
 
 
 @zoo_app.command("build")

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from skinflint.errors import InfeasibleError, SpecError
 from skinflint.model import Config, module_configs
+from skinflint.plan import Plan
 from skinflint.spec.types import Spec
 
 
@@ -39,7 +40,7 @@ class Planner(Protocol):
     name: str
     description: str
 
-    def plan(self, spec: Spec, options: PlanOptions) -> "Plan": ...  # noqa: F821
+    def plan(self, spec: Spec, options: PlanOptions) -> Plan: ...
 
 
 def planned_spec(spec: Spec, options: PlanOptions) -> Spec:

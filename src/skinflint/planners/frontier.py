@@ -131,7 +131,6 @@ def module_frontier(configs: list[Config], rate: float, utilization: float = 1.0
     frontier: list[FrontierPoint] = []
     best = math.inf
     floor_ms = slot.worst_latency_ms(rate) if slot else -math.inf
-    floor_d = slot.config.latency_ms if slot else 0.0
     ordered = sorted(configs, key=lambda c: (c.worst_latency_ms, c.hardware, c.batch_size))
     steps = [(w, list(g)) for w, g in groupby(ordered, key=lambda c: c.worst_latency_ms)]
     if slot:  # configs below the slot's floor become eligible at the floor, all at once

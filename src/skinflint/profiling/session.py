@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from skinflint.errors import SpecError
+from skinflint.extras import require
 
 PROVIDERS: dict[str, str] = {
     "cpu": "CPUExecutionProvider",
@@ -32,12 +33,8 @@ _DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(d
 
 def ort() -> Any:
     """The onnxruntime module, or a SpecError saying how to install it."""
-    try:
-        import onnxruntime
-    except ImportError:
-        raise SpecError("command line", "profile", "onnxruntime is not installed",
-                        "pip install 'skinflint[profile]' (or onnxruntime-gpu for CUDA)") from None
-    return onnxruntime
+    return require("onnxruntime", field="profile",
+                   fix="pip install 'skinflint[profile]' (or onnxruntime-gpu for CUDA)")
 
 
 def available_cores() -> int:

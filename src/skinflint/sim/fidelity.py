@@ -71,8 +71,3 @@ def settling_requests(plan: Plan, least: int = 300, cycles: int = 6) -> int:
     """Uniform requests enough for every worker to go round its cycle `cycles` times and the last
     request to finish within the SLO (at least `least`)."""
     return int(max(least, (cycles * longest_cycle_ms(plan) + plan.slo_ms) * plan.rate / 1000.0))
-
-
-def fleet_promise_violations(results: Sequence[SimResult]) -> list[str]:
-    """`promise_violations` of every app of a fleet run, each line prefixed with its app."""
-    return [f"{r.plan.app}: {v}" for r in results for v in promise_violations(r)]

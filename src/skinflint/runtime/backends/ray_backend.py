@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from skinflint.errors import SpecError
+from skinflint.extras import require
 from skinflint.runtime.backends import register_backend
 from skinflint.runtime.backends.embedded import ModelShapes, model_file
 from skinflint.runtime.workers import View
@@ -27,12 +28,7 @@ READY_TIMEOUT_S = 120.0
 
 
 def _ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise SpecError("command line", "--backend", "ray is not installed",
-                        "pip install 'skinflint[ray]', or use --backend embedded") from None
-    return ray
+    return require("ray", field="--backend", fix="pip install 'skinflint[ray]', or use --backend embedded")
 
 
 class ModelActor:
