@@ -22,7 +22,7 @@ LEVERS = (
     ("naive", "usual way"),
     ("even-split-single", "+ batch-aware dispatch"),
     ("even-split", "+ several configs/module"),
-    ("optimal", "+ exact SLO split = skinflint"),
+    ("optimal", "+ exact split, shared workers = skinflint"),
 )
 WORKLOADS = ((100, 250), (300, 300), (300, 500), (1000, 300), (3000, 200), (3000, 400))
 
