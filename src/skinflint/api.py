@@ -16,7 +16,8 @@ from skinflint.verify import check
 
 def plan(app: str | Path | Spec, *, planner: str = "optimal", rate: float | None = None,
          slo_ms: float | None = None, utilization: float = 1.0, headroom: float = 0.0,
-         hardware: Iterable[str] | None = None, sharing: bool = True, fanout_lag: bool = False) -> Plan:
+         hardware: Iterable[str] | None = None, sharing: bool = True, fanout_lag: bool = False,
+         pools: bool = False) -> Plan:
     """Plan an application (a path to APP.yaml, or a loaded Spec) and return the verified plan.
 
     Raises SpecError for bad input and InfeasibleError when no plan meets the SLO.
@@ -29,7 +30,7 @@ def plan(app: str | Path | Spec, *, planner: str = "optimal", rate: float | None
         spec = load_spec(app, rate=rate, slo_ms=slo_ms, hardware=hardware)
     return plan_spec(spec, planner=planner,
                      options=PlanOptions(utilization=utilization, headroom=headroom, sharing=sharing,
-                                         fanout_lag=fanout_lag))
+                                         fanout_lag=fanout_lag, pools=pools))
 
 
 def plan_spec(spec: Spec, *, planner: str = "optimal", options: PlanOptions | None = None) -> Plan:

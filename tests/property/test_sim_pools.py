@@ -125,7 +125,7 @@ def test_fleet_pools_keep_every_promise(data, base, n_apps, u) -> None:  # noqa:
 @given(data=st.data(), base=bases(), phase=st.floats(0.0, 0.999), u=st.sampled_from((1.0, 0.9)))
 def test_pools_within_one_app_keep_every_promise(data, base, phase, u) -> None:  # noqa: ANN001
     spec = data.draw(small_apps("one", base, max_modules=3, repeat=True))
-    plan = skinflint.plan_spec(spec, options=PlanOptions(utilization=u))
+    plan = skinflint.plan_spec(spec, options=PlanOptions(utilization=u, pools=True))
     event(f"pools: {len(plan.pools)}")
     duration = duration_for([plan], plan.pools)
     result = simulate(plan, spec, uniform(plan.rate, phase, duration), duration, np.random.default_rng(0))

@@ -34,6 +34,7 @@ def plan_command(
     headroom: float = typer.Option(0.0, "--headroom", help="Plan for rate x (1 + headroom)."),
     hardware: Optional[str] = typer.Option(None, "--hardware", help="Comma-separated hardware subset."),
     no_sharing: bool = typer.Option(False, "--no-sharing", help="No shared workers (dedicated workers only)."),
+    pools: bool = typer.Option(False, "--pools", help="Modules running the same model may share one pool."),
     fanout_lag: bool = typer.Option(False, "--fanout-lag",
                                     help="Add the fan-out lag to W: safe when a request's items arrive together."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
@@ -51,7 +52,7 @@ def plan_command(
         return
     result = make_plan(app_files[0], planner=planner, rate=rate, slo_ms=slo_ms, utilization=utilization,
                        headroom=headroom, hardware=parse_hardware(hardware), sharing=not no_sharing,
-                       fanout_lag=fanout_lag)
+                       fanout_lag=fanout_lag, pools=pools)
     if output is not None:
         output.write_text(result.to_json() + "\n", encoding="utf-8")
     if fmt == "json":

@@ -23,7 +23,7 @@ class PlanOptions:
     hardware: tuple[str, ...] | None = None
     sharing: bool = True
     fanout_lag: bool = False
-    pools: bool = True
+    pools: bool = False   # modules of one app that run the same model may share a pool (fleets: always)
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.utilization) and 0 < self.utilization <= 1):

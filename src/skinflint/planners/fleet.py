@@ -214,7 +214,7 @@ def _assemble(specs: list[Spec], nodes: list[_Node], picks: list[int], options: 
 
 def plan_fleet(specs: list[Spec], options: PlanOptions | None = None) -> FleetPlan:
     """Plan several applications together, pooling models they share where it is cheaper."""
-    options = options or PlanOptions()
+    options = replace(options or PlanOptions(), pools=True)
     names = [s.app.name for s in specs]
     if len(set(names)) != len(names):
         from skinflint.errors import SpecError
