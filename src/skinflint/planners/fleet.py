@@ -15,7 +15,6 @@ apps planned one by one.
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from dataclasses import dataclass, replace
 from typing import Iterator
@@ -246,4 +245,4 @@ def with_pools(plan: Plan, spec: Spec, options: PlanOptions) -> Plan:
     return replace(one, pools=tuple(pools))
 
 
-__all__ = ["plan_fleet", "with_pools", "math"]
+__all__ = ["plan_fleet", "with_pools"]
