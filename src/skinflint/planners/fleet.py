@@ -20,14 +20,13 @@ from dataclasses import dataclass, replace
 from typing import Iterator
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from skinflint.model import Config, pool_worst_latency_ms
 from skinflint.plan import FleetPlan, Group, ModulePlan, Plan, Pool
 from skinflint.planners.base import PlanOptions, configs_by_module, planned_spec, require_feasible
 from skinflint.planners.frontier import FrontierPoint, module_frontier
 from skinflint.planners.optimal import OptimalPlanner, budget_caps, lower_bound, module_plan
-from skinflint.planners.split import TOL, _quiet_stdout
+from skinflint.planners.split import milp_split
 from skinflint.spec.types import Spec
 
 MAX_COMBINATIONS = 64
@@ -86,48 +85,11 @@ def _pool_configs(specs: list[Spec], members: tuple[Member, ...], rate: float) -
 
 
 def _split(specs: list[Spec], nodes: list[_Node]) -> tuple[float, list[int]] | None:
-    """min sum cost.x: one point per node; per app, f_m >= f_p + (lat_node(m) + hop) and f <= slo."""
+    """The joint split over every app's paths (split.milp_split), each app with its SLO and hop."""
     node_of = {mem: k for k, n in enumerate(nodes) for mem in n.members}
-    offset, n_x = [], 0
-    for n in nodes:
-        offset.append(n_x)
-        n_x += len(n.frontier)
-    fvar = {}
-    for i, s in enumerate(specs):
-        for m in s.app.modules:
-            fvar[(i, m.name)] = n_x + len(fvar)
-    nv = n_x + len(fvar)
-    c = np.zeros(nv)
-    rows, lo, hi = [], [], []
-    for k, n in enumerate(nodes):
-        c[offset[k]:offset[k] + len(n.frontier)] = [p.cost_per_hour for p in n.frontier]
-        row = np.zeros(nv)
-        row[offset[k]:offset[k] + len(n.frontier)] = 1.0
-        rows.append(row), lo.append(1.0), hi.append(1.0)
-    ub = np.ones(nv)
-    ub[n_x:] = np.inf
-    for i, s in enumerate(specs):
-        for m in s.app.modules:
-            k = node_of[(i, m.name)]
-            lat = np.array([p.budget_ms + s.app.hop_ms for p in nodes[k].frontier])
-            for p in m.parents or (None,):
-                row = np.zeros(nv)
-                row[fvar[(i, m.name)]] = 1.0
-                row[offset[k]:offset[k] + lat.size] = -lat
-                if p is not None:
-                    row[fvar[(i, p)]] = -1.0
-                rows.append(row), lo.append(0.0), hi.append(np.inf)
-        for e in s.app.exits:
-            ub[fvar[(i, e)]] = s.app.slo_ms + TOL * max(1.0, s.app.slo_ms)
-    integrality = np.zeros(nv)
-    integrality[:n_x] = 1
-    with _quiet_stdout():
-        res = milp(c, constraints=LinearConstraint(np.array(rows), lo, hi), integrality=integrality,
-                   bounds=Bounds(np.zeros(nv), ub), options={"mip_rel_gap": 0.0})
-    if res.x is None:
-        return None
-    picks = [int(np.argmax(res.x[offset[k]:offset[k] + len(n.frontier)])) for k, n in enumerate(nodes)]
-    return float(sum(n.frontier[i].cost_per_hour for n, i in zip(nodes, picks))), picks
+    return milp_split([(s.app, s.app.slo_ms, s.app.hop_ms) for s in specs], node_of,
+                      [np.array([p.budget_ms for p in n.frontier]) for n in nodes],
+                      [np.array([p.cost_per_hour for p in n.frontier]) for n in nodes])
 
 
 def _pooled_plans(specs: list[Spec], options: PlanOptions) -> tuple[float, list[_Node], list[int]] | None:

@@ -22,7 +22,7 @@ import sys
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -135,45 +135,60 @@ def _quiet_stdout() -> Iterator[None]:
         os.close(saved)
 
 
-def _milp(app: App, fronts: dict[str, _Front], slo: float) -> tuple[float, dict[str, int]] | None:
-    """min sum cost.x  s.t. one point per module, f_m >= f_p + lat_m.x_m, f_m <= slo at exits."""
-    names = [m.name for m in app.modules]
-    offset, n = {}, 0
-    for name in names:
-        offset[name], n = n, n + fronts[name].lat.size
-    fvar = {name: n + i for i, name in enumerate(names)}
-    nv = n + len(names)
+def milp_split(apps: Sequence[tuple[App, float, float]], node_of: Mapping[tuple[int, str], int],
+               lat: Sequence[np.ndarray], cost: Sequence[np.ndarray]) -> tuple[float, list[int]] | None:
+    """One integer program over the paths of several apps, each given as (app, slo, hop):
+
+      min sum cost_k . x_k  s.t.  one point per node k (x_k binary, sums to 1);
+      per app and module m served by node k = node_of[(app index, m)]:
+          f_m >= f_p + lat_k . x_k + hop for every parent p (f_m >= lat_k . x_k + hop at entries);
+          f_m <= slo at the app's exits.
+    A node may serve modules of several apps (a pool). Returns the cost and each node's point."""
+    offset, n_x = [], 0
+    for c_k in cost:
+        offset.append(n_x)
+        n_x += c_k.size
+    fvar = {key: n_x + i for i, key in enumerate((i, m.name) for i, (app, _, _) in enumerate(apps)
+                                                  for m in app.modules)}
+    nv = n_x + len(fvar)
     c = np.zeros(nv)
     rows, lo, hi = [], [], []
-    for name in names:
-        f = fronts[name]
-        c[offset[name]:offset[name] + f.lat.size] = f.cost
+    for k, c_k in enumerate(cost):
+        c[offset[k]:offset[k] + c_k.size] = c_k
         row = np.zeros(nv)
-        row[offset[name]:offset[name] + f.lat.size] = 1.0
+        row[offset[k]:offset[k] + c_k.size] = 1.0
         rows.append(row), lo.append(1.0), hi.append(1.0)
-    for m in app.modules:
-        f = fronts[m.name]
-        for p in m.parents or (None,):
-            row = np.zeros(nv)
-            row[fvar[m.name]] = 1.0
-            row[offset[m.name]:offset[m.name] + f.lat.size] = -f.lat
-            if p is not None:
-                row[fvar[p]] = -1.0
-            rows.append(row), lo.append(0.0), hi.append(np.inf)
-    lb, ub = np.zeros(nv), np.ones(nv)
-    ub[n:] = np.inf
-    for name in app.exits:
-        ub[fvar[name]] = slo + TOL * max(1.0, slo)
+    ub = np.ones(nv)
+    ub[n_x:] = np.inf
+    for i, (app, slo, hop) in enumerate(apps):
+        for m in app.modules:
+            k = node_of[(i, m.name)]
+            for p in m.parents or (None,):
+                row = np.zeros(nv)
+                row[fvar[(i, m.name)]] = 1.0
+                row[offset[k]:offset[k] + lat[k].size] = -(lat[k] + hop)
+                if p is not None:
+                    row[fvar[(i, p)]] = -1.0
+                rows.append(row), lo.append(0.0), hi.append(np.inf)
+        for e in app.exits:
+            ub[fvar[(i, e)]] = slo + TOL * max(1.0, slo)
     integrality = np.zeros(nv)
-    integrality[:n] = 1
+    integrality[:n_x] = 1
     with _quiet_stdout():  # HiGHS can print solver notes straight to fd 1, which would corrupt JSON output
         res = milp(c, constraints=LinearConstraint(np.array(rows), lo, hi), integrality=integrality,
-                   bounds=Bounds(lb, ub), options={"mip_rel_gap": 0.0})
+                   bounds=Bounds(np.zeros(nv), ub), options={"mip_rel_gap": 0.0})
     if res.x is None:
         return None
-    x = res.x
-    pick = {name: int(np.argmax(x[offset[name]:offset[name] + fronts[name].lat.size])) for name in names}
-    return float(sum(fronts[k].cost[i] for k, i in pick.items())), pick
+    picks = [int(np.argmax(res.x[offset[k]:offset[k] + c_k.size])) for k, c_k in enumerate(cost)]
+    return float(sum(c_k[i] for c_k, i in zip(cost, picks))), picks
+
+
+def _milp(app: App, fronts: dict[str, _Front], slo: float) -> tuple[float, dict[str, int]] | None:
+    """`milp_split` for one app, one node per module (fronts already include the hop)."""
+    names = [m.name for m in app.modules]
+    got = milp_split([(app, slo, 0.0)], {(0, n): k for k, n in enumerate(names)},
+                     [fronts[n].lat for n in names], [fronts[n].cost for n in names])
+    return None if got is None else (got[0], dict(zip(names, got[1])))
 
 
 def _dominated(finish: np.ndarray, cost: np.ndarray) -> np.ndarray:
