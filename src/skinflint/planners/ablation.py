@@ -24,12 +24,14 @@ from skinflint.planners.optimal import lower_bound, module_plan
 from skinflint.spec.types import App, Spec
 
 
+def modules_on_longest_path(app: App) -> int:
+    """How many modules the longest entry-to-exit path has."""
+    return round(model.longest_path_ms(app.modules, {m.name: 1.0 for m in app.modules}, 0.0))
+
+
 def even_budgets(app: App) -> dict[str, float]:
     """The SLO less the hops, split evenly over the modules of the longest path (by count)."""
-    depth: dict[str, int] = {}
-    for m in app.modules:
-        depth[m.name] = 1 + max((depth[p] for p in m.parents), default=0)
-    k = max(depth.values())
+    k = modules_on_longest_path(app)
     share = (app.slo_ms - k * app.hop_ms) / k
     return {m.name: share for m in app.modules}
 
@@ -91,10 +93,7 @@ class EvenSplitPlanner:
 
     def _least_slo(self, spec: Spec, configs: dict[str, list[Config]], u: float, fanout_lag: bool) -> float:
         """Smallest SLO whose even share fits every module under this planner's rules."""
-        depth: dict[str, int] = {}
-        for m in spec.app.modules:
-            depth[m.name] = 1 + max((depth[p] for p in m.parents), default=0)
-        k = max(depth.values())
+        k = modules_on_longest_path(spec.app)
         least = 0.0
         for m in spec.app.modules:
             rate = spec.app.module_rate(m.name)
