@@ -39,7 +39,7 @@ ArrivalFactory = Callable[..., ArrivalProcess]
 
 
 def _load_builtin() -> None:
-    from skinflint.sim.arrivals import basic, varying  # noqa: F401  (register on import)
+    from skinflint.sim.arrivals import basic, streams, varying  # noqa: F401  (register on import)
 
 
 _REGISTRY: Registry[ArrivalFactory] = Registry("arrival process", "--arrivals", _load_builtin)
