@@ -18,9 +18,10 @@ from skinflint.errors import InfeasibleError
 from skinflint.model import Config, cover_needed, leq
 from skinflint.plan import BATCH_AWARE, ROUND_ROBIN, Group, ModulePlan, Plan
 from skinflint.planners import register
-from skinflint.planners.base import PlanOptions, configs_by_module, planned_spec, require_feasible
-from skinflint.planners.frontier import module_frontier
-from skinflint.planners.optimal import lower_bound, module_plan
+from skinflint.planners.base import PlanOptions, planned_spec
+from skinflint.planners.solve.assemble import module_plan
+from skinflint.planners.solve.bounds import configs_by_module, lower_bound, require_feasible
+from skinflint.planners.solve.frontier import module_frontier
 from skinflint.spec.types import App, Spec
 
 

@@ -6,8 +6,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from skinflint.errors import InfeasibleError, SpecError
-from skinflint.model import Config, module_configs
+from skinflint.errors import SpecError
 from skinflint.plan import Plan
 from skinflint.spec.types import Spec
 
@@ -49,30 +48,3 @@ def planned_spec(spec: Spec, options: PlanOptions) -> Spec:
     hw = spec.hardware if options.hardware is None else {k: v for k, v in spec.hardware.items()
                                                          if k in options.hardware}
     return replace(spec, app=app, hardware=hw)
-
-
-def configs_by_module(spec: Spec, fanout_lag: bool = False) -> dict[str, list[Config]]:
-    """Each module's configurations at its rate r_m (spec already scaled by planned_spec)."""
-    return {m.name: module_configs(spec, m.name, spec.app.module_rate(m.name), fanout_lag=fanout_lag)
-            for m in spec.app.modules}
-
-
-def smallest_feasible_slo(spec: Spec, configs: dict[str, list[Config]]) -> float:
-    """Longest path of each module's least worst latency plus hops: below it nothing fits."""
-    from skinflint.model import longest_path_ms
-
-    least = {m: min(c.worst_latency_ms for c in cs) for m, cs in configs.items()}
-    return longest_path_ms(spec.app.modules, least, spec.app.hop_ms)
-
-
-def require_feasible(spec: Spec, configs: dict[str, list[Config]]) -> None:
-    """Raise InfeasibleError (exit 3) when even the fastest configs miss the SLO."""
-    from skinflint.model import leq
-
-    for m, cs in configs.items():
-        if not cs:
-            raise SpecError(spec.sources.get("app", "app"), f"module {m!r}",
-                            "no profiled configuration on the selected hardware", "widen --hardware")
-    need = smallest_feasible_slo(spec, configs)
-    if not leq(need, spec.app.slo_ms):
-        raise InfeasibleError(spec.app.name, spec.app.slo_ms, need)

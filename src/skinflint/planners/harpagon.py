@@ -12,7 +12,7 @@
                  (over its candidate budgets that fit the slack of every path through it)
   reassigner     a module whose groups use less than its budget hands the rest back, and the
                  greedy spends it on the others; repeated until nothing changes
-  node merging   residual workers of different modules on shared workers (merging.py)
+  node merging   residual workers of different modules on shared workers (solve/merging.py)
 
 The paper's text is not public in full; docs/baselines.md lists each reading we had to guess.
 """
@@ -26,9 +26,9 @@ from skinflint.model import (RTOL, Config, cover_needed, fanout_lag_ms, leq, lon
                              shared_worst_latency_ms)
 from skinflint.plan import BATCH_AWARE, Group, ModulePlan, Plan, SharedWorker
 from skinflint.planners import register
-from skinflint.planners.base import PlanOptions, configs_by_module, planned_spec, require_feasible
-from skinflint.planners.merging import merge_residuals
-from skinflint.planners.optimal import budget_caps, lower_bound
+from skinflint.planners.base import PlanOptions, planned_spec
+from skinflint.planners.solve.bounds import budget_caps, configs_by_module, lower_bound, require_feasible
+from skinflint.planners.solve.merging import merge_residuals
 from skinflint.spec.types import App, Spec
 
 

@@ -9,7 +9,7 @@
                floor(r / theta(B)) saturated workers at B
                residual w = r - n theta(B) on one worker with the largest b <= B such that
                1000 (b - 1) / w + d(b) <= L, duty min(L - d(b), 1000 b / w)  (`ComputeBatchSize`)
-  merging      residuals of different modules share workers (squishy.py)
+  merging      residuals of different modules share workers (solve/squishy.py)
   hardware     Nexus assumes one GPU type: plan once per type that profiles every module, keep
                the cheapest plan
 
@@ -28,10 +28,10 @@ from skinflint.errors import InfeasibleError, SpecError
 from skinflint.model import RTOL, leq, longest_path_ms, path_through_ms
 from skinflint.plan import ROUND_ROBIN, Group, ModulePlan, Plan, SharedSlot, SharedWorker
 from skinflint.planners import register
-from skinflint.planners.base import PlanOptions, configs_by_module, planned_spec
-from skinflint.planners.optimal import lower_bound
-from skinflint.planners.split import split_slo
-from skinflint.planners.squishy import Node, Residual, squishy_bin_packing
+from skinflint.planners.base import PlanOptions, planned_spec
+from skinflint.planners.solve.bounds import configs_by_module, lower_bound
+from skinflint.planners.solve.split import split_slo
+from skinflint.planners.solve.squishy import Node, Residual, squishy_bin_packing
 from skinflint.spec.types import App, ProfileCurve, Spec
 
 SEGMENTS = 100  # SLO grid of the query analysis (the paper's time-budget steps)

@@ -18,7 +18,7 @@ from itertools import groupby
 import numpy as np
 
 from skinflint.model import RTOL, Config, cover_needed, leq
-from skinflint.planners.cover import min_cover, min_cover_cost
+from skinflint.planners.solve.cover import min_cover, min_cover_cost
 
 
 @dataclass(frozen=True)
