@@ -17,7 +17,6 @@ from skinflint import model
 from skinflint.errors import InfeasibleError
 from skinflint.model import Config, cover_needed, leq
 from skinflint.plan import BATCH_AWARE, ROUND_ROBIN, Group, ModulePlan, Plan
-from skinflint.planners import register
 from skinflint.planners.base import PlanOptions, planned_spec
 from skinflint.planners.solve.assemble import module_plan
 from skinflint.planners.solve.bounds import configs_by_module, lower_bound, require_feasible
@@ -135,9 +134,11 @@ class EvenSplitPlanner:
         return ModulePlan(name, mod.model, rate, budget, c.worst_latency_ms, (group,), BATCH_AWARE)
 
 
-register(EvenSplitPlanner("naive", "the usual way: round-robin, one config per module, SLO split evenly",
-                          ROUND_ROBIN, False))
-register(EvenSplitPlanner("even-split-single", "batch-aware, one config per module, SLO split evenly",
-                          BATCH_AWARE, False))
-register(EvenSplitPlanner("even-split", "batch-aware, several configs per module, SLO split evenly",
-                          BATCH_AWARE, True))
+EVEN_SPLIT_PLANNERS = (
+    EvenSplitPlanner("naive", "the usual way: round-robin, one config per module, SLO split evenly",
+                     ROUND_ROBIN, False),
+    EvenSplitPlanner("even-split-single", "batch-aware, one config per module, SLO split evenly",
+                     BATCH_AWARE, False),
+    EvenSplitPlanner("even-split", "batch-aware, several configs per module, SLO split evenly",
+                     BATCH_AWARE, True),
+)

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from skinflint.model import (RTOL, Config, cover_needed, fanout_lag_ms, leq, longest_path_ms, path_through_ms,
                              shared_worst_latency_ms)
 from skinflint.plan import BATCH_AWARE, Group, ModulePlan, Plan, SharedWorker
-from skinflint.planners import register
 from skinflint.planners.base import PlanOptions, planned_spec
 from skinflint.planners.solve.bounds import budget_caps, configs_by_module, lower_bound, require_feasible
 from skinflint.planners.solve.merging import merge_residuals
@@ -179,8 +178,6 @@ class HarpagonPlanner:
                   for sw in shared for s in sw.slots if s.module == name]
         return ModulePlan(name, spec.app.module(name).model, rate, budget, max(worst), gs, BATCH_AWARE)
 
-
-register(HarpagonPlanner())
 
 __all__ = ["HarpagonPlanner", "ModuleChoice", "State", "cost_curves", "greedy_split", "reassign_latency",
            "schedule_module", "split_budgets"]

@@ -27,7 +27,6 @@ from skinflint import model
 from skinflint.errors import InfeasibleError, SpecError
 from skinflint.model import RTOL, leq, longest_path_ms, path_through_ms
 from skinflint.plan import ROUND_ROBIN, Group, ModulePlan, Plan, SharedSlot, SharedWorker
-from skinflint.planners import register
 from skinflint.planners.base import PlanOptions, planned_spec
 from skinflint.planners.solve.bounds import configs_by_module, lower_bound
 from skinflint.planners.solve.split import split_slo
@@ -270,7 +269,5 @@ class NexusPlanner:
         mod = spec.app.module(name)
         return ModulePlan(name, mod.model, spec.app.module_rate(name), budget, max(worst), tuple(groups), ROUND_ROBIN)
 
-
-register(NexusPlanner())
 
 __all__ = ["NexusPlanner", "query_analysis", "residual_load", "saturated_batch", "schedule_session"]

@@ -14,7 +14,6 @@ lower bound is the same split over the fluid frontiers (solve/bounds.py).
 from __future__ import annotations
 
 from skinflint.plan import Plan
-from skinflint.planners import register
 from skinflint.planners.base import PlanOptions, planned_spec
 from skinflint.planners.solve.assemble import module_plan, shared_workers
 from skinflint.planners.solve.bounds import budget_caps, configs_by_module, lower_bound, require_feasible
@@ -60,7 +59,5 @@ class OptimalPlanner:
             plan = with_pools(plan, original, options)
         return plan
 
-
-register(OptimalPlanner())
 
 __all__ = ["OptimalPlanner"]
