@@ -18,7 +18,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Sequence
 
-from skinflint.sim.topology import SimModel
+from skinflint.topology import SimModel
 
 
 RATIO_SAMPLES = 10_000   # the last real/profiled batch-time ratios kept per module
