@@ -17,7 +17,7 @@ from skinflint import model
 from skinflint.errors import InfeasibleError
 from skinflint.model import Config, cover_needed, leq
 from skinflint.plan import BATCH_AWARE, ROUND_ROBIN, Group, ModulePlan, Plan
-from skinflint.planners.base import PlanOptions, planned_spec
+from skinflint.planners.base import PlanOptions
 from skinflint.planners.solve.assemble import module_plan
 from skinflint.planners.solve.bounds import configs_by_module, lower_bound, require_feasible
 from skinflint.planners.solve.frontier import module_frontier
@@ -74,7 +74,6 @@ class EvenSplitPlanner:
     several_configs: bool
 
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
-        spec = planned_spec(spec, options)
         configs = configs_by_module(spec, options.fanout_lag)
         require_feasible(spec, configs)
         budgets = even_budgets(spec.app)

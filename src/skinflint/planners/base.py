@@ -34,7 +34,11 @@ class PlanOptions:
 
 
 class Planner(Protocol):
-    """A planner turns a spec into a verified plan (or raises InfeasibleError)."""
+    """A planner turns a planned spec into a plan (or raises InfeasibleError).
+
+    `spec` is already what `planned_spec` makes of the user's spec (rate x (1 + headroom), the
+    hardware subset): the API applies it once (api.plan_spec), then verifies the plan against
+    the same planned spec. A planner records `options.headroom` in the plan and never rescales."""
 
     name: str
     description: str
@@ -43,7 +47,8 @@ class Planner(Protocol):
 
 
 def planned_spec(spec: Spec, options: PlanOptions) -> Spec:
-    """The spec a planner works on: rate scaled by the headroom, catalog cut to the subset."""
+    """The spec a planner works on: rate scaled by the headroom, catalog cut to the subset
+    (applied once, by the API; the plan's offered_rate divides the headroom back out)."""
     app = replace(spec.app, rate=spec.app.rate * (1.0 + options.headroom))
     hw = spec.hardware if options.hardware is None else {k: v for k, v in spec.hardware.items()
                                                          if k in options.hardware}

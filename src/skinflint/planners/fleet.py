@@ -12,30 +12,27 @@ from dataclasses import replace
 
 from skinflint.errors import SpecError
 from skinflint.plan import FleetPlan
-from skinflint.planners.base import PlanOptions, planned_spec
+from skinflint.planners.base import PlanOptions
 from skinflint.planners.optimal import OptimalPlanner
-from skinflint.planners.solve.bounds import configs_by_module, require_feasible
 from skinflint.planners.solve.pools import assemble_pools, pooled_plans
 from skinflint.spec.types import Spec
 
 
 def plan_fleet(specs: list[Spec], options: PlanOptions | None = None) -> FleetPlan:
-    """Plan several applications together, pooling models they share where it is cheaper."""
+    """Plan several applications together, pooling models they share where it is cheaper.
+    `specs` are the planned ones (`planners.base.planned_spec`; api.plan_fleet_files does it)."""
     options = replace(options or PlanOptions(), pools=True)
     names = [s.app.name for s in specs]
     if len(set(names)) != len(names):
         raise SpecError("command line", "APP", f"two apps share the name {sorted(n for n in names if names.count(n) > 1)[0]!r}",
                         "give each application a unique name")
     start = time.perf_counter()
-    separate = [OptimalPlanner().plan(s, options) for s in specs]
+    separate = [OptimalPlanner().plan(s, options) for s in specs]  # each raises if its app is infeasible
     separate_cost = sum(p.cost_per_hour for p in separate)
-    scaled = [planned_spec(s, options) for s in specs]
-    for s in scaled:
-        require_feasible(s, configs_by_module(s))
-    pooled = None if options.fanout_lag else pooled_plans(scaled, options)
+    pooled = None if options.fanout_lag else pooled_plans(specs, options)
     if pooled is None or pooled[0] >= separate_cost * (1 - 1e-12) - 1e-12:
         return FleetPlan(tuple(separate), (), separate_cost, (time.perf_counter() - start) * 1000)
-    plans, pools = assemble_pools(scaled, pooled[1], pooled[2], options, "optimal")
+    plans, pools = assemble_pools(specs, pooled[1], pooled[2], options, "optimal")
     return FleetPlan(tuple(plans), tuple(pools), separate_cost, (time.perf_counter() - start) * 1000)
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from skinflint.model import (RTOL, Config, cover_needed, fanout_lag_ms, leq, longest_path_ms, path_through_ms,
                              shared_worst_latency_ms)
 from skinflint.plan import BATCH_AWARE, Group, ModulePlan, Plan, SharedWorker
-from skinflint.planners.base import PlanOptions, planned_spec
+from skinflint.planners.base import PlanOptions
 from skinflint.planners.solve.bounds import budget_caps, configs_by_module, lower_bound, require_feasible
 from skinflint.planners.solve.merging import merge_residuals
 from skinflint.spec.types import App, Spec
@@ -146,7 +146,6 @@ class HarpagonPlanner:
         self.merge = merge
 
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
-        spec = planned_spec(spec, options)
         configs = configs_by_module(spec, options.fanout_lag)
         require_feasible(spec, configs)
         lags = {m.name: fanout_lag_ms(m.rate_factor, spec.app.rate) if options.fanout_lag else 0.0

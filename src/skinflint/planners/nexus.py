@@ -27,7 +27,7 @@ from skinflint import model
 from skinflint.errors import InfeasibleError, SpecError
 from skinflint.model import RTOL, leq, longest_path_ms, path_through_ms
 from skinflint.plan import ROUND_ROBIN, Group, ModulePlan, Plan, SharedSlot, SharedWorker
-from skinflint.planners.base import PlanOptions, planned_spec
+from skinflint.planners.base import PlanOptions
 from skinflint.planners.solve.bounds import configs_by_module, lower_bound
 from skinflint.planners.solve.split import split_slo
 from skinflint.planners.solve.squishy import Node, Residual, squishy_bin_packing
@@ -195,7 +195,6 @@ class NexusPlanner:
         self.merge = merge
 
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
-        spec = planned_spec(spec, options)
         u = options.utilization
         bound = lower_bound(spec, configs_by_module(spec, options.fanout_lag), u)
         lags = {m.name: model.fanout_lag_ms(m.rate_factor, spec.app.rate) if options.fanout_lag else 0.0

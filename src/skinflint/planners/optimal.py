@@ -14,7 +14,7 @@ lower bound is the same split over the fluid frontiers (solve/bounds.py).
 from __future__ import annotations
 
 from skinflint.plan import Plan
-from skinflint.planners.base import PlanOptions, planned_spec
+from skinflint.planners.base import PlanOptions
 from skinflint.planners.solve.assemble import module_plan, shared_workers
 from skinflint.planners.solve.bounds import budget_caps, configs_by_module, lower_bound, require_feasible
 from skinflint.planners.solve.frontier import as_arrays, module_frontier
@@ -32,7 +32,6 @@ class OptimalPlanner:
     description = "exact: integer covers with several configs per module, exact SLO split over the DAG"
 
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
-        original, spec = spec, planned_spec(spec, options)
         configs = configs_by_module(spec, options.fanout_lag)
         require_feasible(spec, configs)
         caps = budget_caps(spec, configs)
@@ -56,7 +55,7 @@ class OptimalPlanner:
                     shared_workers(bins), lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u,
                     headroom=options.headroom, notes=notes, fanout_lag=options.fanout_lag)
         if options.pools:
-            plan = with_pools(plan, original, options)
+            plan = with_pools(plan, spec, options)
         return plan
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from skinflint.model import Config, pool_worst_latency_ms
 from skinflint.plan import ModulePlan, Plan, Pool
-from skinflint.planners.base import PlanOptions, planned_spec
+from skinflint.planners.base import PlanOptions
 from skinflint.planners.solve.assemble import groups, module_plan
 from skinflint.planners.solve.bounds import budget_caps, configs_by_module, lower_bound
 from skinflint.planners.solve.frontier import FrontierPoint, module_frontier
@@ -174,14 +174,14 @@ def assemble_pools(specs: list[Spec], nodes: list[PlanNode], picks: list[int], o
 
 
 def with_pools(plan: Plan, spec: Spec, options: PlanOptions) -> Plan:
-    """`plan`, or a cheaper one that pools modules of this app running the same model."""
+    """`plan`, or a cheaper one that pools modules of this app running the same model (`spec`:
+    the planned spec that `plan` was made for)."""
     if options.fanout_lag or len({m.model for m in spec.app.modules}) == len(spec.app.modules):
         return plan
-    scaled = planned_spec(spec, options)
-    pooled = pooled_plans([scaled], options)
+    pooled = pooled_plans([spec], options)
     if pooled is None or pooled[0] >= plan.cost_per_hour * (1 - 1e-12) - 1e-12:
         return plan
-    (one,), pools = assemble_pools([scaled], pooled[1], pooled[2], options, plan.planner)
+    (one,), pools = assemble_pools([spec], pooled[1], pooled[2], options, plan.planner)
     return replace(one, pools=tuple(pools))
 
 
