@@ -6,9 +6,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-BATCH_AWARE = "batch-aware"
-ROUND_ROBIN = "round-robin"
-DISPATCH_KINDS = (BATCH_AWARE, ROUND_ROBIN)
+from skinflint.model import BATCH_AWARE, DISPATCH_KINDS, ROUND_ROBIN  # noqa: F401  (the kinds a plan names)
 
 
 def _with_optional(d: dict[str, Any], exec_batch_size: int | None, rate: float | None) -> dict[str, Any]:

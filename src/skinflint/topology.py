@@ -1,5 +1,7 @@
-"""A plan and its spec compiled into what the simulator runs: modules in topological order with
-their workers (dedicated ones, then shared slots), batch times, deadlines and promises."""
+"""A plan and its spec compiled into what the simulator and the runtime run: modules in
+topological order with their workers (dedicated ones, then shared slots, or their pool's),
+batch times, deadlines and promises. `verify` checks the same rules from the same formulas
+(model.worker_worst_ms, model.module_lags, model.longest_before / longest_after)."""
 
 from __future__ import annotations
 
@@ -9,15 +11,18 @@ from typing import Mapping
 from skinflint import model
 from skinflint.dispatch import DEFAULT_FOR_KIND, Worker
 from skinflint.errors import SpecError
-from skinflint.plan import ROUND_ROBIN, Plan, Pool
-from skinflint.spec.types import Spec
+from skinflint.plan import ROUND_ROBIN, ModulePlan, Plan, Pool, SharedSlot, SharedWorker
+from skinflint.spec.types import Module, Spec
 
 
 @dataclass(frozen=True)
 class SimWorker:
-    """One worker of one module: what its policy sees, its hardware, MODEL.md's worst latency for
-    its config at the planned rate, fan-out lag included (`promise_ms`), for a shared worker
-    its index, cycle and slot offset, and for a pool's worker the pool's name."""
+    """One worker of one module: what its policy sees, its hardware, its promise, for a shared
+    worker its index, cycle and slot offset, and for a pool's worker the pool's name.
+
+    `promise_ms` is MODEL.md's W of this worker's config at the planned rate, lags included
+    (model.worker_worst_ms; a plan calls it `worst_latency_ms`): the worker's part of the
+    cumulative promise W — an item it runs is done by arrival + promise_offset_ms + promise_ms."""
 
     worker: Worker
     hardware: str
@@ -71,6 +76,11 @@ class SimModel:
         """Position of module `name` (topological order)."""
         return next(k for k, m in enumerate(self.modules) if m.name == name)
 
+    @property
+    def dag(self) -> tuple[model.DagNode, ...]:
+        """The modules as the path functions of `model` take them (names, topological order)."""
+        return tuple(model.DagNode(m.name, tuple(self.modules[p].name for p in m.parents)) for m in self.modules)
+
 
 def _batch_times(spec: Spec, model_name: str, hardware: str, batch_size: int, where: str) -> tuple[float, ...]:
     """times[k-1]: effective time of a batch of k <= b, run padded to the smallest profiled size >= k."""
@@ -96,7 +106,7 @@ def pool_workers(pool: Pool, spec: Spec) -> tuple[SimWorker, ...]:
         if g.workers < 1:
             raise SpecError("plan", where, f"workers must be positive (got {g.workers})", "fix the plan")
         times = _batch_times(spec, pool.model, g.hardware, g.batch_size, where)
-        promise = model.pool_worst_latency_ms(g.batch_size, times[-1], pool.rate, len(pool.members))
+        promise = model.worker_worst_ms(model.BATCH_AWARE, g.batch_size, times[-1], pool.rate, pool_members=len(pool.members))
         workers += [SimWorker(Worker(g.batch_size, times, group=g_idx), g.hardware, promise, pool=pool.name)
                     for _ in range(g.workers)]
     if not workers:
@@ -104,8 +114,76 @@ def pool_workers(pool: Pool, spec: Spec) -> tuple[SimWorker, ...]:
     return tuple(workers)
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """A module's slot on shared worker `index`, `offset_ms` into its cycle, with its batch times."""
+
+    index: int
+    worker: SharedWorker
+    slot: SharedSlot
+    offset_ms: float
+    times: tuple[float, ...]
+
+
+def _slots(plan: Plan, spec: Spec) -> dict[str, list[_Slot]]:
+    """Each module's slots on the plan's shared workers, in the order the plan lists them."""
+    out: dict[str, list[_Slot]] = {m.name: [] for m in spec.app.modules}
+    for s_idx, sw in enumerate(plan.shared_workers):
+        offset = 0.0
+        for slot in sw.slots:
+            where = f"shared_workers[{s_idx}] slot {slot.module!r}"
+            if slot.module not in out:
+                raise SpecError("plan", where, "slot for a module the app does not have", "fix the plan")
+            times = _batch_times(spec, spec.app.module(slot.module).model, sw.hardware, slot.batch_size, where)
+            out[slot.module].append(_Slot(s_idx, sw, slot, offset, times))
+            offset += times[-1]
+    return out
+
+
+def _dedicated_workers(m: Module, mp: ModulePlan, spec: Spec, rate: float, shares: int,
+                       lag_ms: float) -> list[SimWorker]:
+    """The module's own groups' workers, each promising its config's W (model.worker_worst_ms)."""
+    workers = []
+    for g_idx, g in enumerate(mp.groups):
+        where = f"module {m.name!r} group {g_idx}"
+        if g.workers < 1:
+            raise SpecError("plan", where, f"workers must be positive (got {g.workers})", "fix the plan")
+        times = _batch_times(spec, m.model, g.hardware, g.batch_size, where)
+        if mp.dispatch == ROUND_ROBIN and not g.rate:  # no share to recompute W from: the plan's W
+            promise_ms = g.worst_latency_ms
+        else:
+            promise_ms = model.worker_worst_ms(mp.dispatch, g.batch_size, times[-1], rate, share_rate=g.rate,
+                                               workers=g.workers, shares=shares, lag_ms=lag_ms)
+        workers += [SimWorker(Worker(g.batch_size, times, group=g_idx), g.hardware, promise_ms)
+                    for _ in range(g.workers)]
+    return workers
+
+
+def _slot_workers(mp: ModulePlan, slots: list[_Slot], rate: float, shares: int, lag_ms: float) -> list[SimWorker]:
+    """The module's slots on shared workers. A round-robin share collects its own stream and runs
+    it at each slot start (its own group index); a batch-aware slot joins the module's cycle."""
+    workers = []
+    for k, s in enumerate(slots):
+        promise_ms = model.worker_worst_ms(mp.dispatch, s.slot.batch_size, s.times[-1], rate, shares=shares,
+                                           shared_cycle_ms=s.worker.cycle_ms, lag_ms=lag_ms)
+        if mp.dispatch == ROUND_ROBIN:
+            worker = Worker(s.slot.batch_size, s.times, slot_wait_ms=s.worker.cycle_ms, group=len(mp.groups) + k,
+                            collect_offset_ms=s.offset_ms)
+        else:
+            worker = Worker(s.slot.batch_size, s.times, slot_wait_ms=s.worker.cycle_ms, group=-1)
+        workers.append(SimWorker(worker, s.worker.hardware, promise_ms, s.index, s.worker.cycle_ms, s.offset_ms))
+    return workers
+
+
+def _group_rates(mp: ModulePlan, slots: list[_Slot]) -> tuple[float, ...] | None:
+    """Round-robin shares per group, then per slot, when the plan gives every one of them."""
+    if mp.dispatch != ROUND_ROBIN or not all(g.rate for g in mp.groups) or not all(s.slot.rate for s in slots):
+        return None
+    return tuple(float(g.rate) for g in mp.groups) + tuple(float(s.slot.rate) for s in slots)  # type: ignore[arg-type]
+
+
 def compile_model(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = None) -> SimModel:
-    """Check that the plan covers the app's modules and build the simulated application.
+    """Check that the plan covers the app's modules and build the compiled application.
     Pooled modules are served by the plan's own pools or by `pools` (a fleet's)."""
     own = {p.name for p in plan.pools}
     pools = {p.name: p for p in plan.pools} | dict(pools or {})
@@ -115,72 +193,33 @@ def compile_model(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = Non
     if sorted(planned) != sorted(names):
         raise SpecError("plan", "modules", f"plan modules {sorted(planned)} differ from the app's {sorted(names)}",
                         "simulate the plan with the application it was made for")
-    index = {n: k for k, n in enumerate(names)}
-    slots: dict[str, list[tuple]] = {n: [] for n in names}  # (shared index, worker, slot, offset, times)
-    for s_idx, sw in enumerate(plan.shared_workers):
-        offset = 0.0
-        for slot in sw.slots:
-            where = f"shared_workers[{s_idx}] slot {slot.module!r}"
-            if slot.module not in planned:
-                raise SpecError("plan", where, "slot for a module the app does not have", "fix the plan")
-            times = _batch_times(spec, app.module(slot.module).model, sw.hardware, slot.batch_size, where)
-            slots[slot.module].append((s_idx, sw, slot, offset, times))
-            offset += times[-1]
-
-    modules = []
-    tail: dict[str, float] = {}  # what the longest path after a module needs: sum of (hop + budget)
-    for m in reversed(app.modules):
-        tail[m.name] = max((app.hop_ms + planned[c].budget_ms + tail[c] for c in app.children(m.name)), default=0.0)
-    promise: dict[str, float] = {}
+    slots = _slots(plan, spec)
+    lags = model.module_lags(app, plan.fanout_lag, plan.rate)
+    workers: dict[str, list[SimWorker]] = {}
     for m in app.modules:
-        mp = planned[m.name]
-        lag = model.fanout_lag_ms(m.rate_factor, plan.rate) if plan.fanout_lag else 0.0
-        workers = list(_pooled_workers(plan, spec, m.name, mp.pool, pools, slots[m.name])) if mp.pool else []
-        rr_lag = lag + (model.rr_share_lag_ms(len(mp.groups) + len(slots[m.name]), plan.rate * m.rate_factor)
-                        if mp.dispatch == ROUND_ROBIN else 0.0)
-        for g_idx, g in enumerate(mp.groups):
-            where = f"module {m.name!r} group {g_idx}"
-            if g.workers < 1:
-                raise SpecError("plan", where, f"workers must be positive (got {g.workers})", "fix the plan")
-            times = _batch_times(spec, m.model, g.hardware, g.batch_size, where)
-            if mp.dispatch == ROUND_ROBIN:
-                promise_ms = (model.worst_latency_rr_ms(g.batch_size, times[-1], g.rate, g.workers, rr_lag)
-                              if g.rate else g.worst_latency_ms)
-            else:
-                promise_ms = model.worst_latency_ms(g.batch_size, times[-1], plan.rate * m.rate_factor, lag)
-            workers += [SimWorker(Worker(g.batch_size, times, group=g_idx), g.hardware, promise_ms)
-                        for _ in range(g.workers)]
-        slot_rates = []
-        for s_idx, sw, slot, offset, times in slots[m.name]:
-            if mp.dispatch == ROUND_ROBIN:  # collects its own share, runs it at each slot start
-                promise_ms = model.shared_worst_latency_rr_ms(times[-1], sw.cycle_ms, rr_lag)
-                worker = Worker(slot.batch_size, times, slot_wait_ms=sw.cycle_ms,
-                                group=len(mp.groups) + len(slot_rates), collect_offset_ms=offset)
-                slot_rates.append(slot.rate)
-            else:
-                promise_ms = model.shared_worst_latency_ms(slot.batch_size, times[-1], plan.rate * m.rate_factor,
-                                                           sw.cycle_ms, lag)
-                worker = Worker(slot.batch_size, times, slot_wait_ms=sw.cycle_ms, group=-1)
-            workers.append(SimWorker(worker, sw.hardware, promise_ms, s_idx, sw.cycle_ms, offset))
-        if not workers:
+        mp, rate = planned[m.name], plan.rate * m.rate_factor
+        shares = len(mp.groups) + len(slots[m.name])
+        workers[m.name] = (list(_pooled_workers(plan, spec, m.name, mp.pool, pools, slots[m.name])) if mp.pool else
+                           _dedicated_workers(m, mp, spec, rate, shares, lags[m.name])
+                           + _slot_workers(mp, slots[m.name], rate, shares, lags[m.name]))
+        if not workers[m.name]:
             raise SpecError("plan", f"module {m.name!r}", "no workers serve it", "give every module a group")
-        offset = max((promise[p] for p in m.parents), default=0.0) + app.hop_ms
-        worst = max(w.promise_ms for w in workers)
-        promise[m.name] = offset + worst
-        group_rates = None
-        if mp.dispatch == ROUND_ROBIN and all(g.rate for g in mp.groups) and all(slot_rates):
-            group_rates = tuple(float(g.rate) for g in mp.groups) + tuple(float(r) for r in slot_rates)
-        modules.append(SimModule(
-            m.name, m.rate_factor, tuple(index[p] for p in m.parents),
-            tuple(index[c] for c in app.children(m.name)), tuple(workers),
-            DEFAULT_FOR_KIND.get(mp.dispatch, mp.dispatch), group_rates, plan.slo_ms - tail[m.name], offset, worst,
-            0.0 if mp.pool else lag, mp.pool, plan.app if mp.pool in own else ""))
-    return SimModel(tuple(modules), app.hop_ms, plan.slo_ms, plan.cost_per_hour,
+    worst = {name: max(w.promise_ms for w in ws) for name, ws in workers.items()}
+    before = model.longest_before(app.modules, worst, app.hop_ms)   # the parents' promises
+    after = model.longest_after(app.modules, {n: planned[n].budget_ms for n in names}, app.hop_ms)
+    index = {n: k for k, n in enumerate(names)}
+    modules = tuple(SimModule(
+        m.name, m.rate_factor, tuple(index[p] for p in m.parents), tuple(index[c] for c in app.children(m.name)),
+        tuple(workers[m.name]), DEFAULT_FOR_KIND.get(planned[m.name].dispatch, planned[m.name].dispatch),
+        _group_rates(planned[m.name], slots[m.name]), plan.slo_ms - after[m.name], before[m.name] + app.hop_ms,
+        worst[m.name], 0.0 if planned[m.name].pool else lags[m.name], planned[m.name].pool,
+        plan.app if planned[m.name].pool in own else "") for m in app.modules)
+    return SimModel(modules, app.hop_ms, plan.slo_ms, plan.cost_per_hour,
                     tuple(s.hardware for s in plan.shared_workers), plan.app)
 
 
 def _pooled_workers(plan: Plan, spec: Spec, module: str, pool_name: str, pools: Mapping[str, Pool],
-                    slots: list[SimWorker]) -> tuple[SimWorker, ...]:
+                    slots: list[_Slot]) -> tuple[SimWorker, ...]:
     where = f"module {module!r}"
     pool = pools.get(pool_name)
     if pool is None:

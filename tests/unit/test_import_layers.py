@@ -27,7 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "extras": {"errors"},
     "spec": FOUNDATION,
     "model": INPUTS,
-    "plan": {"errors"},
+    "plan": INPUTS | {"model"},
     "dispatch": FOUNDATION,
     "topology": CORE,
     "verify": CORE,

@@ -22,10 +22,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from skinflint.model import (RTOL, Config, cover_needed, fanout_lag_ms, leq, longest_path_ms, path_through_ms,
-                             shared_worst_latency_ms)
-from skinflint.plan import BATCH_AWARE, Group, ModulePlan, Plan, SharedWorker
+from skinflint.model import (RTOL, Config, cover_needed, leq, longest_path_ms, module_lags, path_through_ms,
+                             worker_worst_ms)
+from skinflint.plan import BATCH_AWARE, ModulePlan, Plan, SharedWorker
 from skinflint.planners.base import PlanOptions
+from skinflint.planners.solve.assemble import group
 from skinflint.planners.solve.bounds import budget_caps, configs_by_module, lower_bound, require_feasible
 from skinflint.planners.solve.merging import merge_residuals
 from skinflint.spec.types import App, Spec
@@ -148,8 +149,7 @@ class HarpagonPlanner:
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
         configs = configs_by_module(spec, options.fanout_lag)
         require_feasible(spec, configs)
-        lags = {m.name: fanout_lag_ms(m.rate_factor, spec.app.rate) if options.fanout_lag else 0.0
-                for m in spec.app.modules}
+        lags = module_lags(spec.app, options.fanout_lag)
         u = options.utilization
         app = spec.app
         state = split_budgets(app, cost_curves(spec, configs, u))
@@ -170,11 +170,10 @@ class HarpagonPlanner:
     def _module_plan(spec: Spec, name: str, budget: float, groups: list[tuple[Config, int]],
                      shared: list[SharedWorker], lag_ms: float = 0.0) -> ModulePlan:
         rate = spec.app.module_rate(name)
-        gs = tuple(Group(c.hardware, c.batch_size, n, c.latency_ms, c.price_per_hour, c.worst_latency_ms,
-                         c.exec_batch_size) for c, n in groups if n)
+        gs = tuple(group(c, n) for c, n in groups if n)
         worst = [g.worst_latency_ms for g in gs]
-        worst += [shared_worst_latency_ms(s.batch_size, s.latency_ms, rate, sw.cycle_ms, lag_ms)
-                  for sw in shared for s in sw.slots if s.module == name]
+        worst += [worker_worst_ms(BATCH_AWARE, s.batch_size, s.latency_ms, rate, shared_cycle_ms=sw.cycle_ms,
+                                  lag_ms=lag_ms) for sw in shared for s in sw.slots if s.module == name]
         return ModulePlan(name, spec.app.module(name).model, rate, budget, max(worst), gs, BATCH_AWARE)
 
 

@@ -197,8 +197,7 @@ class NexusPlanner:
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
         u = options.utilization
         bound = lower_bound(spec, configs_by_module(spec, options.fanout_lag), u)
-        lags = {m.name: model.fanout_lag_ms(m.rate_factor, spec.app.rate) if options.fanout_lag else 0.0
-                for m in spec.app.modules}
+        lags = model.module_lags(spec.app, options.fanout_lag)
         plans, least_slo = [], math.inf
         for h in sorted(spec.hardware):
             curves = {m.name: c for m in spec.app.modules
@@ -260,13 +259,15 @@ class NexusPlanner:
     def _module_plan(spec: Spec, name: str, budget: float, groups: list[Group],
                      shared: list[SharedWorker], lag_ms: float = 0.0) -> ModulePlan:
         slots = [(sw, s) for sw in shared for s in sw.slots if s.module == name]
-        lag_ms += model.rr_share_lag_ms(len(groups) + len(slots), spec.app.module_rate(name))
-        groups = [replace(g, worst_latency_ms=model.worst_latency_rr_ms(g.batch_size, g.latency_ms, g.rate, g.workers,
-                                                                         lag_ms)) for g in groups]
+        rate, shares = spec.app.module_rate(name), len(groups) + len(slots)
+        groups = [replace(g, worst_latency_ms=model.worker_worst_ms(
+            ROUND_ROBIN, g.batch_size, g.latency_ms, rate, share_rate=g.rate, workers=g.workers, shares=shares,
+            lag_ms=lag_ms)) for g in groups]
         worst = [g.worst_latency_ms for g in groups]
-        worst += [model.shared_worst_latency_rr_ms(s.latency_ms, sw.cycle_ms, lag_ms) for sw, s in slots]
+        worst += [model.worker_worst_ms(ROUND_ROBIN, s.batch_size, s.latency_ms, rate, shares=shares,
+                                        shared_cycle_ms=sw.cycle_ms, lag_ms=lag_ms) for sw, s in slots]
         mod = spec.app.module(name)
-        return ModulePlan(name, mod.model, spec.app.module_rate(name), budget, max(worst), tuple(groups), ROUND_ROBIN)
+        return ModulePlan(name, mod.model, rate, budget, max(worst), tuple(groups), ROUND_ROBIN)
 
 
 __all__ = ["NexusPlanner", "query_analysis", "residual_load", "saturated_batch", "schedule_session"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from skinflint.errors import InfeasibleError, SpecError
-from skinflint.model import Config, leq, longest_path_ms, module_configs
+from skinflint.model import Config, leq, longest_after, longest_before, longest_path_ms, module_configs
 from skinflint.planners.solve.frontier import as_arrays, fluid_frontier
 from skinflint.planners.solve.split import split_slo
 from skinflint.spec.types import Spec
@@ -39,13 +39,9 @@ def budget_caps(spec: Spec, configs: dict[str, list[Config]]) -> dict[str, float
     """Largest budget each module could ever get: the SLO less the least latencies of the other
     modules (plus hops) on its longest path through it."""
     app = spec.app
-    least = {m: min(c.worst_latency_ms for c in cs) + app.hop_ms for m, cs in configs.items()}
-    before: dict[str, float] = {}
-    for m in app.modules:  # longest path ending just before m
-        before[m.name] = max((before[p] + least[p] for p in m.parents), default=0.0)
-    after: dict[str, float] = {}
-    for m in reversed(app.modules):  # longest path starting just after m
-        after[m.name] = max((after[k] + least[k] for k in app.children(m.name)), default=0.0)
+    least = {m: min(c.worst_latency_ms for c in cs) for m, cs in configs.items()}
+    before = longest_before(app.modules, least, app.hop_ms)
+    after = longest_after(app.modules, least, app.hop_ms)
     return {m.name: app.slo_ms - app.hop_ms - before[m.name] - after[m.name] for m in app.modules}
 
 
