@@ -96,7 +96,7 @@ def rr_share_lag_ms(shares: int, rate: float) -> float:
 def pool_worst_latency_ms(batch_size: int, latency_ms: float, rate: float, members: int) -> float:
     """A pool serving k modules' streams merged (each uniform, any phase) at combined rate R:
     b - 1 more requests arrive within 1000 (b + k - 2) / R of any request, so
-    W = 1000 (b + k - 2) / R + d(h, b)  (= MODEL.md's W for k = 1; docs/pools.md)."""
+    W = 1000 (b + k - 2) / R + d(h, b)  (= MODEL.md's W for k = 1; docs/sharing-and-pools.md)."""
     return 1000.0 * (batch_size + members - 2) / rate + latency_ms
 
 

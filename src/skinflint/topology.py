@@ -149,10 +149,10 @@ def _dedicated_workers(m: Module, mp: ModulePlan, spec: Spec, rate: float, share
         if g.workers < 1:
             raise SpecError("plan", where, f"workers must be positive (got {g.workers})", "fix the plan")
         times = _batch_times(spec, m.model, g.hardware, g.batch_size, where)
-        if mp.dispatch == ROUND_ROBIN and not g.rate:  # no share to recompute W from: the plan's W
+        if mp.dispatch == ROUND_ROBIN and not g.share_rate:  # no share to recompute W from: the plan's W
             promise_ms = g.worst_latency_ms
         else:
-            promise_ms = model.worker_worst_ms(mp.dispatch, g.batch_size, times[-1], rate, share_rate=g.rate,
+            promise_ms = model.worker_worst_ms(mp.dispatch, g.batch_size, times[-1], rate, share_rate=g.share_rate,
                                                workers=g.workers, shares=shares, lag_ms=lag_ms)
         workers += [SimWorker(Worker(g.batch_size, times, group=g_idx), g.hardware, promise_ms)
                     for _ in range(g.workers)]
@@ -177,9 +177,9 @@ def _slot_workers(mp: ModulePlan, slots: list[_Slot], rate: float, shares: int, 
 
 def _group_rates(mp: ModulePlan, slots: list[_Slot]) -> tuple[float, ...] | None:
     """Round-robin shares per group, then per slot, when the plan gives every one of them."""
-    if mp.dispatch != ROUND_ROBIN or not all(g.rate for g in mp.groups) or not all(s.slot.rate for s in slots):
+    if mp.dispatch != ROUND_ROBIN or not all(g.share_rate for g in mp.groups) or not all(s.slot.share_rate for s in slots):
         return None
-    return tuple(float(g.rate) for g in mp.groups) + tuple(float(s.slot.rate) for s in slots)  # type: ignore[arg-type]
+    return tuple(float(g.share_rate) for g in mp.groups) + tuple(float(s.slot.share_rate) for s in slots)  # type: ignore[arg-type]
 
 
 def compile_model(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = None) -> SimModel:

@@ -109,10 +109,10 @@ def _verify_shared_workers(plan: Plan, spec: Spec, out: list[str]) -> dict[str, 
             if d is None:
                 continue
             total += d
-            slots[s.module].append(_SlotRef(sw.cycle_ms, s.batch_size, d, s.rate))
+            slots[s.module].append(_SlotRef(sw.cycle_ms, s.batch_size, d, s.share_rate))
         # rule 1: slot times fit the shared cycle; a worker holding round-robin shares (Nexus's
         # duty cycle) keeps the utilization cap as its occupancy, sum d <= u T_s
-        limit = sw.cycle_ms * (plan.utilization if any(s.rate is not None for s in sw.slots) else 1.0)
+        limit = sw.cycle_ms * (plan.utilization if any(s.share_rate is not None for s in sw.slots) else 1.0)
         if not leq(total, limit):
             out.append(f"{where}: slot times sum to {total:.4f} ms > {limit:.4f} ms (cycle {sw.cycle_ms:.4f} ms)")
     return slots
@@ -150,7 +150,7 @@ def _pool_worst(pool: Pool, spec: Spec, out: list[str]) -> float:
 
 
 def verify_pool(pool: Pool, spec: Spec, member_rates: Mapping[str, float], utilization: float) -> list[str]:
-    """Pool-level rules (docs/pools.md): its rate is its members' sum; groups are profiled and
+    """Pool-level rules (docs/sharing-and-pools.md): its rate is its members' sum; groups are profiled and
     priced; N = sum n b satisfies max d <= u 1000 (N - k + 1) / R."""
     where = f"pool {pool.name!r}"
     out: list[str] = []
@@ -231,15 +231,15 @@ def _verify_groups(mp: ModulePlan, spec: Spec, rate: float, u: float, slots: int
         if not _close(g.price_per_hour, spec.price(g.hardware)):
             out.append(f"{gw}: price {g.price_per_hour} differs from the catalog's {spec.price(g.hardware)}")
         if mp.dispatch == ROUND_ROBIN:
-            if g.rate is None or g.rate <= 0:
+            if g.share_rate is None or g.share_rate <= 0:
                 out.append(f"{gw}: round-robin groups need a positive rate share")
                 continue
-            found.share_sum += g.rate
-            if not leq(g.rate / g.workers, u * model.throughput(g.batch_size, d)):
-                out.append(f"{gw}: each worker sees {g.rate / g.workers:.3f} req/s > u x throughput")
+            found.share_sum += g.share_rate
+            if not leq(g.share_rate / g.workers, u * model.throughput(g.batch_size, d)):
+                out.append(f"{gw}: each worker sees {g.share_rate / g.workers:.3f} req/s > u x throughput")
         else:
             found.slowest_ms = max(found.slowest_ms, d)
-        w = model.worker_worst_ms(mp.dispatch, g.batch_size, d, rate, share_rate=g.rate, workers=g.workers,
+        w = model.worker_worst_ms(mp.dispatch, g.batch_size, d, rate, share_rate=g.share_rate, workers=g.workers,
                                   shares=len(mp.groups) + slots, lag_ms=lag)
         found.worst_ms = max(found.worst_ms, w)
         if not leq(w, mp.budget_ms):

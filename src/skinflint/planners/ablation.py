@@ -126,7 +126,7 @@ class EvenSplitPlanner:
             c, n = pick
             w = model.worker_worst_ms(ROUND_ROBIN, c.batch_size, c.latency_ms, rate, share_rate=rate, workers=n,
                                       lag_ms=lag_ms)
-            rr = replace(group(c, n), worst_latency_ms=w, rate=rate)
+            rr = replace(group(c, n), worst_latency_ms=w, share_rate=rate)
             return ModulePlan(name, mod.model, rate, budget, w, (rr,), ROUND_ROBIN)
         pick = single_config_ba(configs, rate, u, budget)
         if pick is None:

@@ -1,5 +1,5 @@
 """Fleet planning: several applications planned together, pooling models they share
-(docs/pools.md; the pools themselves are solve/pools.py).
+(docs/sharing-and-pools.md; the pools themselves are solve/pools.py).
 
 Always checked against planning every app alone with the exact planner (shared workers
 included), so a fleet never costs more than the apps planned one by one.
@@ -24,8 +24,8 @@ def plan_fleet(specs: list[Spec], options: PlanOptions | None = None) -> FleetPl
     options = replace(options or PlanOptions(), pools=True)
     names = [s.app.name for s in specs]
     if len(set(names)) != len(names):
-        raise SpecError("command line", "APP", f"two apps share the name {sorted(n for n in names if names.count(n) > 1)[0]!r}",
-                        "give each application a unique name")
+        twice = sorted(n for n in names if names.count(n) > 1)[0]
+        raise SpecError("command line", "APP", f"two apps share the name {twice!r}", "give each application a unique name")
     start = time.perf_counter()
     separate = [OptimalPlanner().plan(s, options) for s in specs]  # each raises if its app is infeasible
     separate_cost = sum(p.cost_per_hour for p in separate)

@@ -1,6 +1,6 @@
 """`nexus`: Nexus (Shen et al., SOSP'19) and its released scheduler (uwsampl/nexus), on MODEL.md.
 
-  dispatch     per-request weighted round-robin; each group's rate share is in Group.rate
+  dispatch     per-request weighted round-robin; each group's rate share is in Group.share_rate
   query split  the SLO split over the DAG on a grid of `segments` steps, least total fractional
                workers  sum_m r_m / theta_max(L_m)  with theta_max(L) = max{theta(b) : 2 d(b) <= L}
                (the paper's query analysis; `ComplexQuery::DynamicProgramming`); what the
@@ -261,7 +261,7 @@ class NexusPlanner:
         slots = [(sw, s) for sw in shared for s in sw.slots if s.module == name]
         rate, shares = spec.app.module_rate(name), len(groups) + len(slots)
         groups = [replace(g, worst_latency_ms=model.worker_worst_ms(
-            ROUND_ROBIN, g.batch_size, g.latency_ms, rate, share_rate=g.rate, workers=g.workers, shares=shares,
+            ROUND_ROBIN, g.batch_size, g.latency_ms, rate, share_rate=g.share_rate, workers=g.workers, shares=shares,
             lag_ms=lag_ms)) for g in groups]
         worst = [g.worst_latency_ms for g in groups]
         worst += [model.worker_worst_ms(ROUND_ROBIN, s.batch_size, s.latency_ms, rate, shares=shares,

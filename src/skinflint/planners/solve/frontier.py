@@ -126,7 +126,7 @@ def module_frontier(configs: list[Config], rate: float, utilization: float = 1.0
 
     With a `slot`, the module also holds that slot on a shared worker: budgets start at the
     slot's worst latency and the slowest batch time is at least the slot's d. `extra_cover`
-    raises the cover a cycle needs (a pool of k merged streams needs k - 1 more, docs/pools.md)."""
+    raises the cover a cycle needs (a pool of k merged streams needs k - 1 more, docs/sharing-and-pools.md)."""
     per_hw: dict[str, list[Config]] = {}
     frontier: list[FrontierPoint] = []
     best = math.inf

@@ -1,4 +1,4 @@
-"""Shared model pools (docs/pools.md), for one application (`with_pools`) or a fleet (planners/fleet.py).
+"""Shared model pools (docs/sharing-and-pools.md), for one application (`with_pools`) or a fleet (planners/fleet.py).
 
 Modules that run the same model — in one application or in several — may be served by one
 pool: the members' streams merged, combined rate R = sum r_m, and the pool's worst latency
