@@ -11,7 +11,7 @@ from typing import Mapping
 from skinflint import model
 from skinflint.dispatch import DEFAULT_FOR_KIND, Worker
 from skinflint.errors import SpecError
-from skinflint.plan import ROUND_ROBIN, ModulePlan, Plan, Pool, SharedSlot, SharedWorker
+from skinflint.plan import ROUND_ROBIN, Group, ModulePlan, Plan, Pool, SharedSlot, SharedWorker
 from skinflint.spec.types import Module, Spec
 
 
@@ -97,16 +97,21 @@ def _batch_times(spec: Spec, model_name: str, hardware: str, batch_size: int, wh
     return tuple(out)
 
 
+def _group_times(spec: Spec, model_name: str, group: Group, where: str) -> tuple[float, ...]:
+    """A group's batch times; a group without workers is an error in the plan."""
+    if group.workers < 1:
+        raise SpecError("plan", where, f"workers must be positive (got {group.workers})", "fix the plan")
+    return _batch_times(spec, model_name, group.hardware, group.batch_size, where)
+
+
 def pool_workers(pool: Pool, spec: Spec) -> tuple[SimWorker, ...]:
     """A pool's workers, each promising model.pool_worst_latency_ms for its group, recomputed
     from the profile (k merged uniform streams at the pool's combined rate)."""
     workers: list[SimWorker] = []
     for g_idx, g in enumerate(pool.groups):
-        where = f"pool {pool.name!r} group {g_idx}"
-        if g.workers < 1:
-            raise SpecError("plan", where, f"workers must be positive (got {g.workers})", "fix the plan")
-        times = _batch_times(spec, pool.model, g.hardware, g.batch_size, where)
-        promise = model.worker_worst_ms(model.BATCH_AWARE, g.batch_size, times[-1], pool.rate, pool_members=len(pool.members))
+        times = _group_times(spec, pool.model, g, f"pool {pool.name!r} group {g_idx}")
+        promise = model.worker_worst_ms(model.BATCH_AWARE, g.batch_size, times[-1], pool.rate,
+                                        pool_members=len(pool.members))
         workers += [SimWorker(Worker(g.batch_size, times, group=g_idx), g.hardware, promise, pool=pool.name)
                     for _ in range(g.workers)]
     if not workers:
@@ -145,10 +150,7 @@ def _dedicated_workers(m: Module, mp: ModulePlan, spec: Spec, rate: float, share
     """The module's own groups' workers, each promising its config's W (model.worker_worst_ms)."""
     workers = []
     for g_idx, g in enumerate(mp.groups):
-        where = f"module {m.name!r} group {g_idx}"
-        if g.workers < 1:
-            raise SpecError("plan", where, f"workers must be positive (got {g.workers})", "fix the plan")
-        times = _batch_times(spec, m.model, g.hardware, g.batch_size, where)
+        times = _group_times(spec, m.model, g, f"module {m.name!r} group {g_idx}")
         if mp.dispatch == ROUND_ROBIN and not g.share_rate:  # no share to recompute W from: the plan's W
             promise_ms = g.worst_latency_ms
         else:
