@@ -169,7 +169,7 @@ def verify_pool(pool: Pool, spec: Spec, member_rates: Mapping[str, float], utili
             out.append(f"{where}: group {g.hardware} @ {g.batch_size} has the wrong latency or price")
         slowest, total = max(slowest, d), total + g.workers * g.batch_size
     k = len(pool.members)
-    if pool.groups and not leq(slowest, utilization * 1000.0 * (total - k + 1) / pool.rate):
+    if pool.groups and not leq(slowest, utilization * model.cycle_ms(total - k + 1, pool.rate)):
         out.append(f"{where}: slowest batch {slowest:.4f} ms does not fit the cycle of {total} requests "
                    f"from {k} merged streams at {pool.rate} req/s")
     return out

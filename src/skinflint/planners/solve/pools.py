@@ -120,7 +120,7 @@ def pooled_plans(specs: list[Spec], options: PlanOptions) -> tuple[float, list[P
         for b in blocks:
             rate = sum(specs[i].app.module_rate(name) for i, name in b)
             cap = min(caps[i][name] for i, name in b)
-            front = module_frontier(_pool_configs(specs, b, rate), rate, u, cap, extra_cover=len(b) - 1)
+            front = module_frontier(_pool_configs(specs, b, rate), rate, u, cap, streams=len(b))
             nodes.append(PlanNode(b, front))
         for i, s in enumerate(specs):
             for m in s.app.modules:
