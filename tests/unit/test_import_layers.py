@@ -37,7 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "planners": CORE | {"sim"},                  # sim sits below: a planner may simulate (traffic-aware, #11)
     "api": CORE | {"planners", "verify"},
     "control": CORE | {"api", "planners"},       # the control loop's plan cache asks the API for plans
-    "runtime": CORE | {"control", "profiling", "calibration"},   # never sim, daynight, planners
+    "runtime": CORE | {"control", "profiling"},  # never sim, daynight, planners
     "daynight": CORE | {"sim", "control", "api", "planners", "verify"},
     "report": CORE | {"sim", "control", "api", "planners", "verify", "daynight", "profiling", "calibration"},
     "demo": CORE | {"sim", "api", "planners", "verify", "report"},
