@@ -179,9 +179,10 @@ def _slot_workers(mp: ModulePlan, slots: list[_Slot], rate: float, shares: int, 
 
 def _group_rates(mp: ModulePlan, slots: list[_Slot]) -> tuple[float, ...] | None:
     """Round-robin shares per group, then per slot, when the plan gives every one of them."""
-    if mp.dispatch != ROUND_ROBIN or not all(g.share_rate for g in mp.groups) or not all(s.slot.share_rate for s in slots):
+    shares = [g.share_rate for g in mp.groups] + [s.slot.share_rate for s in slots]
+    if mp.dispatch != ROUND_ROBIN or not all(shares):
         return None
-    return tuple(float(g.share_rate) for g in mp.groups) + tuple(float(s.slot.share_rate) for s in slots)  # type: ignore[arg-type]
+    return tuple(float(r) for r in shares)  # type: ignore[arg-type]  (all set: checked above)
 
 
 def compile_model(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = None) -> SimModel:
@@ -210,13 +211,17 @@ def compile_model(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = Non
     before = model.longest_before(app.modules, worst, app.hop_ms)   # the parents' promises
     after = model.longest_after(app.modules, {n: planned[n].budget_ms for n in names}, app.hop_ms)
     index = {n: k for k, n in enumerate(names)}
-    modules = tuple(SimModule(
-        m.name, m.rate_factor, tuple(index[p] for p in m.parents), tuple(index[c] for c in app.children(m.name)),
-        tuple(workers[m.name]), DEFAULT_FOR_KIND.get(planned[m.name].dispatch, planned[m.name].dispatch),
-        _group_rates(planned[m.name], slots[m.name]), plan.slo_ms - after[m.name], before[m.name] + app.hop_ms,
-        worst[m.name], 0.0 if planned[m.name].pool else lags[m.name], planned[m.name].pool,
-        plan.app if planned[m.name].pool in own else "") for m in app.modules)
-    return SimModel(modules, app.hop_ms, plan.slo_ms, plan.cost_per_hour,
+    modules = []
+    for m in app.modules:
+        mp = planned[m.name]
+        modules.append(SimModule(
+            m.name, m.rate_factor, parents=tuple(index[p] for p in m.parents),
+            children=tuple(index[c] for c in app.children(m.name)), workers=tuple(workers[m.name]),
+            dispatch=DEFAULT_FOR_KIND.get(mp.dispatch, mp.dispatch), group_rates=_group_rates(mp, slots[m.name]),
+            deadline_ms=plan.slo_ms - after[m.name], promise_offset_ms=before[m.name] + app.hop_ms,
+            worst_latency_ms=worst[m.name], fanout_lag_ms=0.0 if mp.pool else lags[m.name], pool=mp.pool,
+            pool_scope=plan.app if mp.pool in own else ""))
+    return SimModel(tuple(modules), app.hop_ms, plan.slo_ms, plan.cost_per_hour,
                     tuple(s.hardware for s in plan.shared_workers), plan.app)
 
 
