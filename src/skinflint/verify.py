@@ -1,4 +1,4 @@
-"""One `verify(plan, spec)` that every planner calls before returning and that the tests use.
+"""One `verify(plan, spec)` that the API runs on every plan before returning it, and the tests use.
 
 It recomputes MODEL.md from the spec alone — rates, effective times, prices, worst latencies,
 cycle rules, shared-worker rules, path budgets — and trusts nothing the plan says about itself.
@@ -92,17 +92,18 @@ def _verify_header(plan: Plan, spec: Spec) -> list[str]:
 def _verify_shared_workers(plan: Plan, spec: Spec, out: list[str]) -> dict[str, list[_SlotRef]]:
     """Shared-worker rule 1 and prices (problems appended to `out`); each module's slots."""
     app = spec.app
+    names = {m.name for m in app.modules}
     slots: dict[str, list[_SlotRef]] = defaultdict(list)
     for k, sw in enumerate(plan.shared_workers):
         where = f"shared_workers[{k}]"
         if sw.hardware in spec.hardware and not _close(sw.price_per_hour, spec.price(sw.hardware)):
             out.append(f"{where}: price {sw.price_per_hour} differs from the catalog's {spec.price(sw.hardware)}")
         total = 0.0
-        names = [s.module for s in sw.slots]
-        if not sw.slots or len(set(names)) != len(names):
+        served = [s.module for s in sw.slots]
+        if not sw.slots or len(set(served)) != len(served):
             out.append(f"{where}: needs at least one slot and at most one slot per module")
         for s in sw.slots:
-            if s.module not in {m.name for m in app.modules}:
+            if s.module not in names:
                 out.append(f"{where}: slot for unknown module {s.module!r}")
                 continue
             d = _effective(spec, app.module(s.module).model, sw.hardware, s.batch_size, where, out)
