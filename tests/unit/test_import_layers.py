@@ -1,8 +1,11 @@
 """The package's import graph has no circle and keeps the layers of docs/ARCHITECTURE.md.
 
-The graph is read with `ast` from every module of src/skinflint, imports inside functions
-included (a lazy import is still an arrow). `from a.b import c` points at the module a.b.c when
-there is one, else at a.b; a package's implicit import of its parent is not an arrow.
+The graph is read with `ast` from every module of src/skinflint, imports inside functions and
+under `if TYPE_CHECKING:` included (a lazy or type-only import is still an arrow; a Protocol in
+the lower module breaks such a circle). `from a.b import c` points at the module a.b.c when there
+is one, else at a.b; a package's implicit import of its parent is not an arrow, and
+`importlib.import_module` with a computed name is invisible (cli.py loads its commands so: the
+top layer; extras.require loads optional third-party packages).
 """
 
 from __future__ import annotations
