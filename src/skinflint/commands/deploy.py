@@ -52,3 +52,27 @@ def k8s_command(
     groups = ", ".join(f"{n} x {hw}" for hw, n in plan.workers_by_hardware().items())
     typer.echo(f"wrote {', '.join(str(p) for p in paths)}: workers {groups} (${plan.cost_per_hour:.3f}/h); "
                f"kubectl apply -f {output}")
+
+
+@deploy_app.command("triton")
+def triton_command(
+    plan_file: Path = typer.Argument(..., help="Plan JSON (best: skinflint plan APP --planner triton --format json)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for MODULE/config.pbtxt fragments."),
+    hardware_map: Optional[Path] = typer.Option(None, "--hardware-map", help=MAP_HELP + " Decides KIND_GPU/KIND_CPU."),
+) -> None:
+    """Per-module config.pbtxt fragments (instance groups, batch sizes, queue delay) for Triton's batcher."""
+    from skinflint.deploy.hardware_map import load_hardware_map
+    from skinflint.deploy.triton import fragments, write_fragments
+
+    plan = load_plan(plan_file)
+    _, hmap = load_hardware_map(hardware_map)
+    frags, notes = fragments(plan, hmap)
+    write_fragments(frags, output)
+    for f in frags:
+        state = "within budget" if f.fits else "OVER BUDGET under Triton's batcher"
+        typer.echo(f"{output / f.path}: W_rr {f.worst_latency_ms:.1f} ms, budget {f.budget_ms:.1f} ms ({state})")
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
+    if not all(f.fits for f in frags):
+        typer.echo("note: this plan relies on batch-aware dispatch; plan with --planner triton for Triton's batcher",
+                   err=True)
