@@ -76,3 +76,18 @@ def triton_command(
     if not all(f.fits for f in frags):
         typer.echo("note: this plan relies on batch-aware dispatch; plan with --planner triton for Triton's batcher",
                    err=True)
+
+
+@deploy_app.command("grafana")
+def grafana_command(
+    output: Path = typer.Option(Path("dashboard.json"), "--output", "-o", help="Dashboard JSON to write."),
+    title: str = typer.Option("skinflint", "--title", help="Dashboard title."),
+    uid: str = typer.Option("skinflint", "--uid", help="Dashboard uid (stable across imports)."),
+) -> None:
+    """A Grafana dashboard for the metrics of `skinflint serve` (import it into Grafana)."""
+    from skinflint.deploy.grafana import dashboard_json
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(dashboard_json(title, uid), encoding="utf-8")
+    typer.echo(f"wrote {output}: import it in Grafana (Dashboards > New > Import) and pick the Prometheus data "
+               "source that scrapes skinflint serve's /metrics")
