@@ -28,8 +28,8 @@ def groups(plan: skinflint.Plan) -> str:
 
 
 def main() -> None:
-    print("| rate req/s | SLO ms | skinflint $/h | Triton batcher $/h | × skinflint | in SLO (uniform) skinflint / Triton "
-          "| Triton's plan |")
+    print("| rate req/s | SLO ms | skinflint $/h | Triton batcher $/h | × skinflint "
+          "| in SLO (uniform) skinflint / Triton | Triton's plan |")
     print("|---:|---:|---:|---:|---:|---|---|")
     for rate, slo in POINTS:
         with warnings.catch_warnings():

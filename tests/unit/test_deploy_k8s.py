@@ -94,7 +94,8 @@ def test_peak_plan_gives_autoscaler_bounds() -> None:
     rc = manifests(now, hmap, source, K8sOptions(), peak)["raycluster.yaml"]
     jsonschema.validate(rc, RAY_CLUSTER)
     assert rc["spec"]["enableInTreeAutoscaling"] is True
-    bounds = {g["groupName"]: (g["minReplicas"], g["replicas"], g["maxReplicas"]) for g in rc["spec"]["workerGroupSpecs"]}
+    bounds = {g["groupName"]: (g["minReplicas"], g["replicas"], g["maxReplicas"])
+              for g in rc["spec"]["workerGroupSpecs"]}
     assert bounds == {"t4": (2, 2, 6), "a10g": (0, 0, 3)}   # now {T4: 2}; peak {T4: 6, A10G: 3}
 
 

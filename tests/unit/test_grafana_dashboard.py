@@ -80,7 +80,8 @@ def test_every_query_names_exported_series_and_labels() -> None:
     for expr in exprs:
         assert problems(expr, series) == [], expr
     # the checker itself catches a typo, an unknown label and an unknown function
-    assert problems('sum(rate(skinflint_request_total[5m]))', series) == ["series skinflint_request_total is not exported"]
+    assert problems("sum(rate(skinflint_request_total[5m]))", series) == \
+        ["series skinflint_request_total is not exported"]
     assert problems('sum by (module) (skinflint_in_flight{module="a"})', series) == \
         ["skinflint_in_flight has no label module", "grouping by module, which no series here has"]
     assert problems("irate(skinflint_in_flight[1m])", series) == ["unknown function irate"]

@@ -46,7 +46,8 @@ def imported_table(rows: list[Row]) -> Table:
 
 @profiles_app.command("import")
 def import_command(
-    files: list[Path] = typer.Argument(..., help="perf_analyzer -f CSVs, or Model Analyzer metrics-model-inference.csv."),
+    files: list[Path] = typer.Argument(..., help="perf_analyzer -f CSVs, or Model Analyzer's "
+                                       "metrics-model-inference.csv."),
     fmt: str = typer.Option(..., "--format", help="perf_analyzer or model_analyzer."),
     output: Path = typer.Option(..., "--output", "-o", help="Profile CSV to write (merged into if it exists)."),
     model: Optional[str] = typer.Option(None, "--model", help="Our model name (perf_analyzer: required)."),

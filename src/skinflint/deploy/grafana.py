@@ -71,8 +71,9 @@ def panels() -> list[dict[str, Any]]:
                (quantile(0.99, m.MODULE_LATENCY, "module", MODULES), "{{module}} p99"),
                (f"max by (module) ({m.MODULE_BUDGET}{{{MODULES}}})", "{{module}} budget")], "s", (12, 12, 12, 8)),
         panel("Batch size (mean, p99)", "timeseries",
-              [(f"sum by (module) ({rate(batch + '_sum', MODULES)}) / sum by (module) ({rate(batch + '_count', MODULES)})",
-                "{{module}} mean"), (quantile(0.99, batch, "module", MODULES), "{{module}} p99")], "short",
+              [(f"sum by (module) ({rate(batch + '_sum', MODULES)}) / "
+                f"sum by (module) ({rate(batch + '_count', MODULES)})", "{{module}} mean"),
+               (quantile(0.99, batch, "module", MODULES), "{{module}} p99")], "short",
               (0, 20, 12, 8)),
         panel("Queue depth", "timeseries", [(f"sum by (module) ({m.QUEUE_DEPTH}{{{MODULES}}})", "{{module}}")],
               "short", (12, 20, 12, 8)),

@@ -57,11 +57,11 @@ class K8sOptions:
     ray_version: str = RAY_VERSION
 
 
-def _meta(name: str, options: K8sOptions, **extra: Any) -> dict[str, Any]:
+def _meta(name: str, cluster: str, options: K8sOptions, **extra: Any) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name}
     if options.namespace:
         meta["namespace"] = options.namespace
-    meta["labels"] = {"app.kubernetes.io/name": "skinflint", "app.kubernetes.io/part-of": name}
+    meta["labels"] = {"app.kubernetes.io/name": "skinflint", "app.kubernetes.io/part-of": cluster}
     return meta | extra
 
 
@@ -108,7 +108,8 @@ def serve_script(options: K8sOptions) -> str:
                f"--backend ray --address auto --host 0.0.0.0 --port {options.port}")
     return ("#!/bin/sh\n# Runs in the background before KubeRay's `ray start --head`; SKINFLINT_TOKEN comes from\n"
             "# the optional Secret skinflint-token.\nuntil ray health-check >/dev/null 2>&1; do sleep 1; done\n"
-            f"while true; do\n  {command}\n  echo \"skinflint serve exited ($?); retrying in 10 s\"\n  sleep 10\ndone\n")
+            f"while true; do\n  {command}\n"
+            "  echo \"skinflint serve exited ($?); retrying in 10 s\"\n  sleep 10\ndone\n")
 
 
 def head_group(name: str, hmap: HardwareMap, options: K8sOptions) -> dict[str, Any]:
@@ -154,7 +155,7 @@ def raycluster(plan: Plan, hmap: HardwareMap, source: Path, options: K8sOptions,
     spec |= {"headGroupSpec": head_group(name, hmap, options), "workerGroupSpecs": groups}
     notes = {"skinflint.io/app": plan.app, "skinflint.io/planner": plan.planner,
              "skinflint.io/cost-per-hour": f"{plan.cost_per_hour:.4f}", "skinflint.io/rate": f"{plan.rate:g}"}
-    return {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": _meta(name, options, annotations=notes),
+    return {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": _meta(name, name, options, annotations=notes),
             "spec": spec}
 
 
@@ -162,24 +163,26 @@ def service(plan: Plan, options: K8sOptions) -> dict[str, Any]:
     """The HTTP API and /metrics of the head (Prometheus scrape annotations included)."""
     name = cluster_name(plan, options)
     scrape = {"prometheus.io/scrape": "true", "prometheus.io/port": str(options.port), "prometheus.io/path": "/metrics"}
-    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(f"{name}-http", options, annotations=scrape),
+    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(f"{name}-http", name, options, annotations=scrape),
             "spec": {"type": "ClusterIP", "selector": {"ray.io/cluster": name, "ray.io/node-type": "head"},
                      "ports": [{"name": "http", "port": options.port, "targetPort": options.port}]}}
 
 
 def plan_configmap(plan: Plan, options: K8sOptions) -> dict[str, Any]:
     """plan.json and the head's serve loop."""
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(f"{cluster_name(plan, options)}-plan", options),
+    name = cluster_name(plan, options)
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(f"{name}-plan", name, options),
             "data": {"plan.json": plan.to_json(), "start-serve.sh": serve_script(options)}}
 
 
-def models_claim(options: K8sOptions) -> dict[str, Any]:
+def models_claim(plan: Plan, options: K8sOptions) -> dict[str, Any]:
     """The claim holding the app folder (shared by every pod, mounted read-only)."""
-    spec: dict[str, Any] = {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": options.claim_size}}}
+    spec: dict[str, Any] = {"accessModes": ["ReadWriteMany"],
+                            "resources": {"requests": {"storage": options.claim_size}}}
     if options.storage_class:
         spec["storageClassName"] = options.storage_class
-    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": _meta(options.claim, options),
-            "spec": spec}
+    meta = _meta(options.claim, cluster_name(plan, options), options)
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": spec}
 
 
 def manifests(plan: Plan, hmap: HardwareMap, source: Path, options: K8sOptions,
@@ -188,7 +191,7 @@ def manifests(plan: Plan, hmap: HardwareMap, source: Path, options: K8sOptions,
     out = {"raycluster.yaml": raycluster(plan, hmap, source, options, peak), "service.yaml": service(plan, options),
            "plan-configmap.yaml": plan_configmap(plan, options)}
     if options.models_volume == "pvc":
-        out["models-pvc.yaml"] = models_claim(options)
+        out["models-pvc.yaml"] = models_claim(plan, options)
     return out
 
 

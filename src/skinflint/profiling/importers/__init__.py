@@ -81,7 +81,8 @@ def number(path: Path, line: int, column: str, text: str, *, positive: bool = Fa
                         "the file must be the tool's unedited CSV output") from None
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
         raise SpecError(path, f"line {line}.{column}", f"must be a {'positive' if positive else 'non-negative'} "
-                        f"finite number (got {text!r})", "re-run the measurement; this value cannot be a time or a rate")
+                        f"finite number (got {text!r})",
+                        "re-run the measurement; this value cannot be a time or a rate")
     return value
 
 

@@ -47,7 +47,8 @@ def read_perf_analyzer(path: Path, options: ImportOptions) -> list[Row]:
     model, hardware, batch = _require(options)
     rows = read_csv_rows(path, "perf_analyzer", (THROUGHPUT, *COMPUTE))
     if not rows:
-        raise SpecError(path, "rows", "no measurement rows under the header", "export a finished run (perf_analyzer -f)")
+        raise SpecError(path, "rows", "no measurement rows under the header",
+                        "export a finished run (perf_analyzer -f)")
     column = next((c for c in LOAD_COLUMNS if c in rows[0]), None)
     if column is None:
         raise SpecError(path, "header", f"neither {' nor '.join(LOAD_COLUMNS)} is a column",
