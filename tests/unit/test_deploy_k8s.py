@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jsonschema
 import pytest
 import yaml
 
@@ -21,6 +20,7 @@ from skinflint.plan import Group, ModulePlan, Plan, Pool, SharedSlot, SharedWork
 from skinflint.runtime.backends.ray_backend import actor_options
 from tests.unit.kuberay_schema import RAY_CLUSTER, replica_problems
 
+jsonschema = pytest.importorskip("jsonschema")
 kubernetes_validate = pytest.importorskip("kubernetes_validate")
 K8S_VERSION = "1.30.0"
 
