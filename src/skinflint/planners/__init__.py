@@ -34,7 +34,7 @@ def available() -> dict[str, Planner]:
     return dict(sorted(_REGISTRY.items()))
 
 
-_BUILTIN = ("optimal", "ablation", "nexus", "harpagon")
+_BUILTIN = ("optimal", "ablation", "nexus", "harpagon", "triton")
 
 
 def _load_builtin() -> None:
