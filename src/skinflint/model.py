@@ -65,6 +65,11 @@ def cycle_ms(total_batch: float, rate: float) -> float:
     return 1000.0 * total_batch / rate
 
 
+def workers_to_carry(rate: float, throughput_: float, utilization: float) -> int:
+    """Least n with n * u * theta >= r (MODEL.md's plain capacity rule), at least one worker."""
+    return max(1, math.ceil(rate / (utilization * throughput_) - RTOL))
+
+
 def cover_needed(slowest_ms: float, rate: float, utilization: float) -> int:
     """Least integer sum(n * b) for which the cycle fits the slowest batch time:
     max d <= u * 1000 * sum(n b) / r  <=>  sum(n b) >= r * D / (1000 u)."""
@@ -208,7 +213,7 @@ def longest_after(modules: Sequence[_Node], latency_of: dict[str, float], hop_ms
             children[p].append(m.name)
     after: dict[str, float] = {}
     for m in reversed(modules):
-        after[m.name] = max((after[k] + latency_of[k] + hop_ms for k in children[m.name]), default=0.0)
+        after[m.name] = max((latency_of[k] + hop_ms + after[k] for k in children[m.name]), default=0.0)
     return after
 
 

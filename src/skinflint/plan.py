@@ -163,6 +163,14 @@ class Plan:
         """cost / lower bound (1.0 = provably optimal against the fluid bound)."""
         return self.cost_per_hour / self.lower_bound_per_hour if self.lower_bound_per_hour > 0 else float("nan")
 
+    def workers_by_hardware(self) -> dict[str, int]:
+        """Workers rented per hardware type: modules' groups, shared workers and pools, each once."""
+        out: dict[str, int] = {}
+        groups = [g for m in self.modules for g in m.groups] + [g for p in self.pools for g in p.groups]
+        for hardware, n in [(g.hardware, g.workers) for g in groups] + [(s.hardware, 1) for s in self.shared_workers]:
+            out[hardware] = out.get(hardware, 0) + n
+        return dict(sorted(out.items()))
+
     def module(self, name: str) -> ModulePlan:
         for m in self.modules:
             if m.name == name:

@@ -20,7 +20,7 @@ class Registry(Generic[T]):
     """Named entries of one kind; `option` is the command-line option that names them; `builtin`
     returns the built-in entries by name (called once, on the first lookup)."""
 
-    def __init__(self, kind: str, option: str, builtin: Callable[[], Mapping[str, T]] | None = None) -> None:
+    def __init__(self, kind: str, option: str, builtin: Callable[[], Mapping[str, T] | None] | None = None) -> None:
         self.kind, self.option, self._builtin = kind, option, builtin
         self._entries: dict[str, T] = {}
 
@@ -45,7 +45,7 @@ class Registry(Generic[T]):
             except BaseException:
                 self._builtin = builtin  # e.g. an import failed: try again on the next lookup
                 raise
-            for name, entry in entries.items():
+            for name, entry in (entries or {}).items():  # None: the entries registered themselves
                 self.register(name, entry)
 
     def entries(self) -> dict[str, T]:

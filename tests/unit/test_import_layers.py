@@ -43,6 +43,7 @@ ALLOWED: dict[str, set[str]] = {
     "runtime": CORE | {"control", "profiling"},  # never sim, daynight, planners
     "daynight": CORE | {"sim", "control", "api", "planners", "verify"},
     "report": CORE | {"sim", "control", "api", "planners", "verify", "daynight", "profiling", "calibration"},
+    "deploy": CORE | {"runtime"},                # cluster manifests for a plan; the runtime's metric names
     "demo": CORE | {"sim", "api", "planners", "verify", "report"},
     "testing": INPUTS | {"model", "plan"},
 }

@@ -16,8 +16,10 @@ def _builtin() -> dict[str, Planner]:
     from skinflint.planners.harpagon import HarpagonPlanner
     from skinflint.planners.nexus import NexusPlanner
     from skinflint.planners.optimal import OptimalPlanner
+    from skinflint.planners.triton import TritonPlanner
 
-    planners: list[Planner] = [OptimalPlanner(), *EVEN_SPLIT_PLANNERS, NexusPlanner(), HarpagonPlanner()]
+    planners: list[Planner] = [OptimalPlanner(), *EVEN_SPLIT_PLANNERS, NexusPlanner(), HarpagonPlanner(),
+                               TritonPlanner()]
     return {p.name: p for p in planners}
 
 

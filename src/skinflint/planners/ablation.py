@@ -47,11 +47,6 @@ def single_config_ba(configs: list[Config], rate: float, u: float, budget: float
     return best
 
 
-def rr_workers(config: Config, rate: float, u: float) -> int:
-    """Round-robin workers of one config that carry `rate` at utilization u: n = ceil(r / (u θ))."""
-    return max(1, math.ceil(rate / (u * config.throughput) - model.RTOL))
-
-
 def single_config_rr(configs: list[Config], rate: float, u: float, budget: float,
                      lag_ms: float = 0.0) -> tuple[Config, int] | None:
     """The usual pick under round-robin: among configs with 2·d <= L (and W_rr <= L with
@@ -60,7 +55,7 @@ def single_config_rr(configs: list[Config], rate: float, u: float, budget: float
     for c in configs:
         if not leq(2 * c.latency_ms, budget):
             continue
-        n = rr_workers(c, rate, u)
+        n = model.workers_to_carry(rate, c.throughput, u)
         if not leq(model.worst_latency_rr_ms(c.batch_size, c.latency_ms, rate, n, lag_ms), budget):
             continue
         key = (c.cost_per_request, n * c.price_per_hour)
@@ -103,7 +98,7 @@ class EvenSplitPlanner:
             rate = spec.app.module_rate(m.name)
             if self.dispatch == ROUND_ROBIN:
                 need = min(max(2 * c.latency_ms, model.worst_latency_rr_ms(
-                    c.batch_size, c.latency_ms, rate, rr_workers(c, rate, u), lags[m.name])) for c in configs[m.name])
+                    c.batch_size, c.latency_ms, rate, model.workers_to_carry(rate, c.throughput, u), lags[m.name])) for c in configs[m.name])
             else:
                 need = min(c.worst_latency_ms for c in configs[m.name])
             least = max(least, need)
