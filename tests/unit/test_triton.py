@@ -21,7 +21,7 @@ from skinflint.deploy.hardware_map import load_hardware_map
 from skinflint.deploy.triton import fragments
 from skinflint.errors import InfeasibleError
 from skinflint.planners import available
-from skinflint.planners.base import configs_by_module
+from skinflint.planners.solve.bounds import configs_by_module
 from skinflint.spec.loader import load_spec
 from skinflint.spec.profiles import ProfileWarning
 from skinflint.verify import verify

@@ -43,8 +43,8 @@ class Fragment:
 def server_rate(mp: ModulePlan, g: Group) -> float:
     """Requests per second one server of group g gets: its round-robin share split over its
     workers, or (batch-aware groups) the share the plan's cycle gives it, r b / sum(n b)."""
-    if mp.dispatch == ROUND_ROBIN and g.rate is not None:
-        return g.rate / g.workers
+    if mp.dispatch == ROUND_ROBIN and g.share_rate is not None:
+        return g.share_rate / g.workers
     return mp.rate * g.batch_size / sum(x.workers * x.batch_size for x in mp.groups)
 
 

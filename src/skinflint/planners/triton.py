@@ -10,7 +10,7 @@
                configurations run at their own measured size are used
   queue delay  preferred_batch_size [b], max_queue_delay = budget - d: the batch closes when full
                or when its oldest request would miss the module's budget (deploy/triton.py)
-  split        the exact split over DAGs (split.py) of each module's (W_rr, cost) frontier: the
+  split        the exact split over DAGs (solve/split.py) of each module's (W_rr, cost) frontier: the
                SLO split skinflint would give this deployment, generous to Triton, whose Model
                Analyzer does not split an ensemble's objective at all
 
@@ -24,22 +24,24 @@ import math
 
 import numpy as np
 
+from dataclasses import replace
+
 from skinflint import model
 from skinflint.errors import InfeasibleError
 from skinflint.model import Config, longest_path_ms
 from skinflint.plan import ROUND_ROBIN, Group, ModulePlan, Plan
-from skinflint.planners import register
-from skinflint.planners.base import PlanOptions, configs_by_module, planned_spec, require_feasible
-from skinflint.planners.optimal import lower_bound
-from skinflint.planners.split import split_slo
+from skinflint.planners.base import PlanOptions
+from skinflint.planners.solve.assemble import group
+from skinflint.planners.solve.bounds import configs_by_module, lower_bound, require_feasible
+from skinflint.planners.solve.split import split_slo
 from skinflint.spec.types import Spec
 
 
 def triton_group(c: Config, rate: float, u: float, lag_ms: float) -> Group:
     """The fewest servers of config c that keep up with `rate`, and their round-robin W."""
-    n = max(1, math.ceil(rate / (u * c.throughput) - model.RTOL))
-    w = model.worst_latency_rr_ms(c.batch_size, c.latency_ms, rate, n, lag_ms)
-    return Group(c.hardware, c.batch_size, n, c.latency_ms, c.price_per_hour, w, None, rate)
+    n = model.workers_to_carry(rate, c.throughput, u)
+    w = model.worker_worst_ms(ROUND_ROBIN, c.batch_size, c.latency_ms, rate, share_rate=rate, workers=n, lag_ms=lag_ms)
+    return replace(group(c, n), worst_latency_ms=w, exec_batch_size=None, share_rate=rate)
 
 
 def frontier(groups: list[Group]) -> list[Group]:
@@ -58,16 +60,14 @@ class TritonPlanner:
     description = "Triton's dynamic batcher per server behind round-robin (W_rr), one config per module, exact split"
 
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
-        spec = planned_spec(spec, options)
         configs = configs_by_module(spec, options.fanout_lag)
         require_feasible(spec, configs)
         app, u = spec.app, options.utilization
+        lags = model.module_lags(app, options.fanout_lag)
         fronts: dict[str, list[Group]] = {}
         for m in app.modules:
-            rate = app.module_rate(m.name)
-            lag = model.fanout_lag_ms(m.rate_factor, app.rate) if options.fanout_lag else 0.0
             unpadded = [c for c in configs[m.name] if c.exec_batch_size == c.batch_size]
-            fronts[m.name] = frontier([triton_group(c, rate, u, lag) for c in unpadded])
+            fronts[m.name] = frontier([triton_group(c, app.module_rate(m.name), u, lags[m.name]) for c in unpadded])
         arrays = {name: (np.array([g.worst_latency_ms for g in gs]), np.array([g.cost_per_hour for g in gs]))
                   for name, gs in fronts.items()}
         result = split_slo(app, arrays, app.slo_ms, app.hop_ms)
@@ -84,6 +84,3 @@ class TritonPlanner:
         return Plan(app.name, self.name, app.rate, app.slo_ms, tuple(modules), app.hop_ms,
                     lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u, headroom=options.headroom,
                     fanout_lag=options.fanout_lag)
-
-
-register(TritonPlanner())

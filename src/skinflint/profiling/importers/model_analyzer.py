@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skinflint.errors import SpecError
-from skinflint.profiling.importers import (IMPORTERS, ImportOptions, Row, check_one_in_flight, fmt_ms, number,
-                                           tail_columns)
+from skinflint.profiling.importers.rows import ImportOptions, Row, check_one_in_flight, fmt_ms, number, tail_columns
 from skinflint.spec.files import read_csv_rows
 
 ALIASES = {  # our name -> (metric tag, header Model Analyzer writes), matched case-insensitively
@@ -145,6 +144,3 @@ def _profile_row(path: Path, rows: list[Measured], options: ImportOptions) -> Ro
             "source": f"{path.name} line {best.line} (Model Analyzer, {best.config or 'config'}, "
                       f"{best.load_kind.replace('_', ' ')} {best.load:g}; batch time = {what})"}
     return out
-
-
-IMPORTERS.register("model_analyzer", read_model_analyzer)

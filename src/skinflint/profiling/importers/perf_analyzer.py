@@ -15,8 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from skinflint.errors import SpecError
-from skinflint.profiling.importers import (IMPORTERS, ImportOptions, Row, check_one_in_flight, fmt_ms, number,
-                                           tail_columns)
+from skinflint.profiling.importers.rows import ImportOptions, Row, check_one_in_flight, fmt_ms, number, tail_columns
 from skinflint.profiling.profiler import NOISY_TAIL
 from skinflint.spec.files import read_csv_rows
 
@@ -76,6 +75,3 @@ def read_perf_analyzer(path: Path, options: ImportOptions) -> list[Row]:
             "source": f"{path.name} line {line} (perf_analyzer, {column.lower()} {load:g}; "
                       "batch time = server compute input + infer + output)"}
     return [out]
-
-
-IMPORTERS.register("perf_analyzer", read_perf_analyzer)

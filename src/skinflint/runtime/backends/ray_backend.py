@@ -20,7 +20,6 @@ from typing import Any, Sequence
 
 from skinflint.errors import SpecError
 from skinflint.extras import require
-from skinflint.runtime.backends import register_backend
 from skinflint.runtime.backends.embedded import ModelShapes, model_file
 from skinflint.runtime.workers import View
 
@@ -131,6 +130,3 @@ class RayBackend:
         """Shut down the local cluster this backend started."""
         if self._started_here and self.ray.is_initialized():
             self.ray.shutdown()
-
-
-register_backend("ray", RayBackend)
