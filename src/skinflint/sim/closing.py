@@ -28,7 +28,7 @@ import numpy as np
 
 from skinflint.dispatch.base import EarlyClose
 from skinflint.sim.draws import Draws
-from skinflint.sim.topology import SimModel, SimModule
+from skinflint.topology import SimModel, SimModule
 from skinflint.sim.trace import COMPLETED, UNFINISHED, ModuleTrace, Trace
 
 SLOT_EPS = 1e-9   # as dispatch.base.next_slot

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import poisson
 
-from skinflint.sim.fanout import first_items
+from skinflint.fanout import first_items
 from skinflint.spec.types import App
 from skinflint.traffic import Traffic
 

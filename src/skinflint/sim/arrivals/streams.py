@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skinflint.sim.arrivals import register_arrivals
 from skinflint.sim.arrivals.basic import Bursty
 
 
@@ -76,5 +75,4 @@ def cameras(rate: float | None = None, count: float | None = None, fps: float | 
     return Cameras(int(count), float(fps), float(jitter_ms))
 
 
-register_arrivals("mmpp", mmpp)
-register_arrivals("cameras", cameras)
+BUILTIN = {"mmpp": mmpp, "cameras": cameras}
