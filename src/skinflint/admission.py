@@ -69,12 +69,12 @@ class Admission:
         self.ratios: list[deque[float]] = [deque(maxlen=RATIO_SAMPLES) for _ in self.stages]
 
     @classmethod
-    def for_model(cls, sm, max_in_flight: int | None = None) -> "Admission":
-        """The rule for a compiled application (topology: modules with workers, slo, hop, rate)."""
+    def for_model(cls, sm, rate: float, max_in_flight: int | None = None) -> "Admission":
+        """The rule for a compiled application (topology.SimModel) offered `rate` req/s."""
         stages = [Stage(m.parents, m.is_exit,
                         sum(1000.0 * w.worker.batch_size / w.worker.full_ms for w in m.workers),
                         max(w.worker.full_ms for w in m.workers)) for m in sm.modules]
-        limit = max_in_flight if max_in_flight is not None else default_max_in_flight(sm.rate, sm.slo_ms)
+        limit = max_in_flight if max_in_flight is not None else default_max_in_flight(rate, sm.slo_ms)
         return cls(stages, sm.slo_ms, sm.hop_ms, limit)
 
     def observe(self, module: int, real_ms: float, profiled_ms: float, weight: float = 0.1) -> None:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
-from skinflint.plan import FleetPlan, Plan
+from skinflint.plan import FleetPlan, Plan, TrafficCheck
 from skinflint.planners import PlanOptions, get_planner
 from skinflint.planners.base import planned_spec
 from skinflint.spec.loader import load_spec, select_hardware, with_overrides
@@ -40,12 +40,30 @@ def plan_spec(spec: Spec, *, planner: str = "optimal", options: PlanOptions | No
     subset): the one place where `planned_spec` is applied to a single app."""
     chosen = get_planner(planner)
     options = options or PlanOptions()
-    planned = planned_spec(spec, options)
     start = time.perf_counter()
-    result = chosen.plan(planned, options)
+    if options.searches:
+        from skinflint.planners.attain import plan_for_traffic
+
+        result = plan_for_traffic(spec, options, chosen, per_module=planner == "optimal",
+                                  uniform_optimum=lambda: _uniform_optimum(spec, options))
+    else:
+        result = chosen.plan(planned_spec(spec, options), options)
+        if options.traffic is not None:
+            result = replace(result, check=TrafficCheck(options.traffic))
     elapsed = (time.perf_counter() - start) * 1000.0
-    check(result, planned)
+    check(result, planned_spec(spec, replace(options, headroom=result.headroom)))
     return result.with_timing(elapsed)
+
+
+def _uniform_optimum(spec: Spec, options: PlanOptions) -> float | None:
+    """The exact worst-case plan's cost at the offered rate (MODEL.md's first reference)."""
+    from skinflint.errors import InfeasibleError
+
+    opts = replace(options, traffic=None, module_headroom=())
+    try:
+        return get_planner("optimal").plan(planned_spec(spec, opts), opts).cost_per_hour
+    except InfeasibleError:
+        return None
 
 
 def plan_fleet_files(app_files: Iterable[str | Path], *, planner: str = "optimal", rate: float | None = None,

@@ -30,7 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "extras": {"errors"},
     "spec": FOUNDATION,
     "model": INPUTS,
-    "plan": INPUTS | {"model"},
+    "plan": INPUTS | {"model", "traffic"},
     "dispatch": FOUNDATION,
     "traffic": FOUNDATION,                       # the traffic a plan is made for: data and syntax
     "admission": FOUNDATION,                     # the one admission rule, for the runtime and the simulator

@@ -109,7 +109,7 @@ class Oracle:
     def _measure(self, plan: Plan) -> Measured:
         sm = compile_model(plan, self.spec)
         jitter = worker_jitter(sm, self.spec, self.traffic)
-        admission = Admission.for_model(sm, plan.rate)
+        admission = Admission.for_model(sm, plan.offered_rate)
         fast = supports_closing(sm, jitter is not None)
         on_time, refused, engines = [], 0, set()
         excess = np.zeros(len(sm.modules))

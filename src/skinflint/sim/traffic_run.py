@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from skinflint.errors import SpecError
+from skinflint.fanout import first_items
 from skinflint.sim.arrivals import ArrivalProcess, arrival_kinds, arrival_params, make_arrivals
 from skinflint.traffic import Traffic, parse_named
 
@@ -42,3 +43,33 @@ def arrival_times(traffic: Traffic, rate: float, requests: int, rng: np.random.G
 
 
 __all__ = ["arrival_process", "arrival_times"]
+
+
+def run_event_engine(plan, spec, sm, draws, jitter, admission, early_close):  # noqa: ANN001, ANN201
+    """The event engine on pre-drawn randomness with admission (temporary: max_in_flight only,
+    fixed counts, one jitter factor per item; replaced when the engine takes draws)."""
+    from skinflint.sim.api import simulate
+
+    if any(not np.array_equal(np.diff(f), np.diff(first_items(draws.requests, m.rate_factor)))
+           for f, m in zip(draws.firsts, sm.modules)) or any(o is not None for o in draws.offsets_ms):
+        raise SpecError("traffic", "fanout", "this plan needs the event engine, which does not run random or "
+                        "spread fan-out yet", "use fanout together")
+    factors = None
+    if jitter is not None:
+        factors = [np.exp(mu.max() + sigma.max() * z) if z is not None else None
+                   for (mu, sigma), z in zip(jitter, draws.normals)]
+    arr = draws.arrival_ms
+    duration_s = (float(arr[-1]) + 1.0) / 1000.0 if arr.size else 1.0
+
+    class _Fixed:
+        def __init__(self) -> None:
+            self.k = 0
+
+        def __call__(self, rng, n):  # noqa: ANN001, ANN204
+            out = factors[self.k]
+            self.k += 1
+            return out if out is not None else np.ones(n)
+
+    result = simulate(plan, spec, arr, duration_s, np.random.default_rng(0), engine="event", early_close=early_close,
+                      jitter=_Fixed() if factors else None, max_in_flight=admission.max_in_flight)
+    return result.trace
