@@ -37,7 +37,9 @@ class PlanOptions:
     def utilization_of(self, module: str) -> float:
         """u_m = u (1 + h) / (1 + h_m): module m's cycle rule keeps capacity for the offered rate
         x (1 + h_m) while every W stays at the planned rate x (1 + h) (h_m = h: just u)."""
-        h_m = max(dict(self.module_headroom).get(module, self.headroom), self.headroom)
+        h_m = dict(self.module_headroom).get(module, self.headroom)
+        if h_m <= self.headroom:
+            return self.utilization
         return self.utilization * (1.0 + self.headroom) / (1.0 + h_m)
 
     def utilizations(self, modules: Iterable[str]) -> dict[str, float]:
