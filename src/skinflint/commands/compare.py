@@ -39,7 +39,7 @@ def compare_command(
     utilization: float = typer.Option(1.0, "--utilization", help="Utilization cap u in (0, 1]."),
     headroom: float = typer.Option(0.0, "--headroom", help="Plan for rate x (1 + headroom)."),
     hardware: Optional[str] = typer.Option(None, "--hardware", help="Comma-separated hardware subset."),
-    fanout_lag: bool = typer.Option(False, "--fanout-lag",
+    fanout_lag: bool = typer.Option(False, "--fanout-lag/--no-fanout-lag",
                                     help="Add the fan-out lag to W (plans hold when a request's items arrive together)."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:

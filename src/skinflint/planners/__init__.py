@@ -24,7 +24,7 @@ def get_planner(name: str) -> Planner:
     except KeyError:
         from skinflint.errors import SpecError
 
-        raise SpecError("options", "--planner", f"unknown planner {name!r}",
+        raise SpecError("command line", "--planner", f"unknown planner {name!r}",
                         f"choose one of: {', '.join(sorted(_REGISTRY))}") from None
 
 
