@@ -15,13 +15,12 @@ from skinflint.api import plan_fleet_files
 from skinflint.cli import app
 from skinflint.commands.conventions import check_simulation, parse_param
 from skinflint.errors import SpecError
-from skinflint.plan import Plan, plan_from_dict
 from skinflint.report.sim_tables import print_fleet, print_result, write_cdf
 from skinflint.sim import make_arrivals, parse_jitter, simulate, simulate_fleet
 from skinflint.sim.arrivals import arrival_kinds, arrival_params
-from skinflint.spec.files import read_text
 from skinflint.spec.bounds import MAX_REQUESTS
 from skinflint.spec.loader import load_spec
+from skinflint.spec.plan_file import load_plan  # noqa: F401 - also serve's
 
 
 def parse_named(text: str, option: str, form: str) -> tuple[str, dict[str, Any]]:
@@ -47,16 +46,6 @@ def parse_arrivals(text: str, rate: float) -> Any:
     if "rate" in arrival_params(kind) and "rate" not in params and kind not in ("varying",):
         params["rate"] = rate
     return make_arrivals(kind, **params)
-
-
-def load_plan(path: Path) -> Plan:
-    """A plan JSON as written by `skinflint plan --format json` (FORMATS.md)."""
-    try:
-        return plan_from_dict(json.loads(read_text(path, "plan")))
-    except json.JSONDecodeError as e:
-        raise SpecError(path, f"line {e.lineno}", f"not JSON: {e.msg}", "write the plan with --format json") from None
-    except (KeyError, TypeError, ValueError) as e:
-        raise SpecError(path, "", f"not a plan: {e!r}", "write the plan with `skinflint plan --format json`") from None
 
 
 @app.command("simulate")
@@ -90,7 +79,7 @@ def simulate_command(
                         early_close, jitter, fmt, cdf, max_requests)
         return
     spec = load_spec(app_files[0])
-    plan = load_plan(plan_file) if plan_file else make_plan(spec, planner=planner, headroom=headroom)
+    plan = load_plan(plan_file, spec) if plan_file else make_plan(spec, planner=planner, headroom=headroom)
     offered = plan.offered_rate if rate is None else rate
     if not offered > 0:
         raise SpecError("command line", "--rate", f"must be positive (got {offered})", "pass a positive rate")

@@ -40,11 +40,14 @@ class Bound:
 
 BOUNDS: dict[str, Bound] = {b.name: b for b in (
     Bound("rate", 0, 1e6, "req/s", "app `rate`, `--rate`, `--peak`, plan rates"),
+    Bound("module_rate", 0, 1e9, "req/s", "a module's or pool's rate in a plan (rate x rate_factor)"),
     Bound("curve_rate", 0, 1e6, "req/s", "rates of a day curve (`--curve`, `varying:file=`)", lo_closed=True),
+    Bound("curve_time_s", 0, 7 * 86400, "s", "times of a day curve (a week at most)", lo_closed=True),
     Bound("slo_ms", 0, 3.6e6, "ms", "app `slo_ms`, `--slo-ms`, plan `slo_ms`"),
     Bound("hop_ms", 0, 3.6e6, "ms", "app `hop_ms`", lo_closed=True),
     Bound("rate_factor", 0, 1e3, "", "module `rate_factor`"),
     Bound("latency_ms", 0, 3.6e6, "ms", "profile `latency_ms` (and p95/p99), plan latencies and cycles"),
+    Bound("elapsed_ms", 0, 3.6e6, "ms", "worst latencies in a plan", lo_closed=True),
     Bound("price_per_hour", 0, 1e4, "$/h", "hardware `price_per_hour`, plan prices"),
     Bound("batch_size", 1, 65536, "", "profile and plan batch sizes", lo_closed=True, whole=True),
     Bound("workers", 1, 1e5, "", "workers of one plan group; of a whole plan (checked before simulating)",
@@ -74,9 +77,11 @@ LIMITS: dict[str, tuple[int, str]] = {
     "modules": (50, "modules in one application"),
     "batch_sizes": (256, "batch sizes in one profile curve (model, hardware)"),
     "plan_workers": (100_000, "workers in one plan (a lower bound is checked before planning)"),
-    "sim_requests": (5_000_000, "requests in one simulation unless --max-requests raises it"),
+    "sim_requests": (5_000_000, "requests in one `simulate` run unless --max-requests raises it"),
+    "day_requests": (20_000_000, "requests of a `day` curve (each policy) unless --max-requests raises it"),
 }
 MAX_REQUESTS = LIMITS["sim_requests"][0]
+MAX_DAY_REQUESTS = LIMITS["day_requests"][0]
 
 
 def limit(name: str) -> int:
@@ -120,10 +125,10 @@ def problem(name: str, value: Any) -> tuple[str, str] | None:
         return f"{show(value)} is not a finite number", fix
     if b.whole and isinstance(value, float) and value != int(value):
         return f"{show(value)} is not a whole number", fix
-    low = value < b.lo if b.lo_closed else value <= b.lo
-    if low:
-        side = "below" if b.lo_closed else "at or below"
-        return f"{show(value)} is {side} the bound {_num(b.lo)}: must be in {b.describe()}", fix
+    if b.lo_closed and value < b.lo:
+        return f"{show(value)} is below the bound {_num(b.lo)}", fix
+    if not b.lo_closed and value <= b.lo:
+        return f"{show(value)} is not above {_num(b.lo)}", fix
     if value > b.hi:
         return f"{show(value)} is above the bound {_num(b.hi)}{' ' + b.unit if b.unit else ''}", fix
     return None
@@ -191,4 +196,5 @@ def check_requests(expected: float, cap: int, source: str | Path = "command line
     """Refuse a simulation expected to see more than `cap` requests (rate x duration)."""
     if not expected <= cap:
         raise SpecError(source, option, f"about {expected:,.0f} requests to simulate, above the cap of {cap:,}",
-                        "shorten --duration or lower --rate, or raise the cap with --max-requests N")
+                        f"{'shorten --duration or lower --rate' if option == '--duration' else 'lower the rates'}, "
+                        "or raise the cap with --max-requests N")

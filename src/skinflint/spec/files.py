@@ -105,9 +105,12 @@ _FIXES = {
     "float_type": "write a plain number, unquoted",
     "int_type": "write a whole number, unquoted",
     "string_type": "write a string (quote it)",
-    "list_type": "write a YAML list",
-    "dict_type": "write a YAML mapping",
+    "list_type": "write a list",
+    "dict_type": "write a mapping",
     "too_short": "give at least one entry",
+    "too_long": "give fewer entries (docs/FORMATS.md \"Bounds\")",
+    "literal_error": "use one of the values named",
+    "bool_type": "write true or false",
     "string_too_short": "give a non-empty name",
 }
 
