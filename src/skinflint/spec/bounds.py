@@ -46,7 +46,7 @@ BOUNDS: dict[str, Bound] = {b.name: b for b in (
     Bound("slo_ms", 0, 3.6e6, "ms", "app `slo_ms`, `--slo-ms`, plan `slo_ms`"),
     Bound("hop_ms", 0, 3.6e6, "ms", "app `hop_ms`", lo_closed=True),
     Bound("rate_factor", 0, 1e3, "", "module `rate_factor`"),
-    Bound("latency_ms", 0, 3.6e6, "ms", "profile `latency_ms` (and p95/p99), plan latencies and cycles"),
+    Bound("latency_ms", 0, 3.6e6, "ms", "profile `latency_ms`, plan latencies and cycles"),
     Bound("elapsed_ms", 0, 3.6e6, "ms", "worst latencies in a plan", lo_closed=True),
     Bound("price_per_hour", 0, 1e4, "$/h", "hardware `price_per_hour`, plan prices"),
     Bound("batch_size", 1, 65536, "", "profile and plan batch sizes", lo_closed=True, whole=True),
@@ -64,7 +64,7 @@ BOUNDS: dict[str, Bound] = {b.name: b for b in (
     Bound("target", 0, 1, "", "`--target` (the fraction of requests within the SLO)"),
     Bound("count", 0, 1e9, "", "other whole-number options (`--min-samples`, `--port`, ...)", lo_closed=True,
           whole=True),
-    Bound("parameter", -1e9, 1e9, "", "numbers in `KIND:key=value` options (`--arrivals`, `--jitter`, ...)",
+    Bound("parameter", -1e9, 1e9, "", "numbers in `KIND:key=value` options (`--arrivals`, `--bursts`)",
           lo_closed=True),
 )}
 
@@ -97,7 +97,9 @@ def _num(x: float) -> str:
 
 def show(value: Any) -> str:
     """A value as a message quotes it: huge integers by their digit count, long text cut."""
-    if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) > 15:
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int) and len(str(abs(value))) > 15:
         return f"a {len(str(abs(value)))}-digit integer"
     text = repr(value) if isinstance(value, str) else (f"{value:g}" if isinstance(value, float) else str(value))
     return text if len(text) <= 40 else text[:37] + "..."
@@ -105,7 +107,7 @@ def show(value: Any) -> str:
 
 def _kind(value: Any) -> str:
     if isinstance(value, bool):
-        return "true/false"
+        return "a yes/no value"
     if value is None:
         return "empty"
     return {str: "text", list: "a list", dict: "a mapping"}.get(type(value), f"a {type(value).__name__}")
@@ -198,3 +200,12 @@ def check_requests(expected: float, cap: int, source: str | Path = "command line
         raise SpecError(source, option, f"about {expected:,.0f} requests to simulate, above the cap of {cap:,}",
                         f"{'shorten --duration or lower --rate' if option == '--duration' else 'lower the rates'}, "
                         "or raise the cap with --max-requests N")
+
+
+def bounds_markdown() -> str:
+    """The Bounds tables of docs/FORMATS.md, from BOUNDS and LIMITS (a test keeps them equal)."""
+    lines = ["| bound | allowed | applies to |", "|---|---|---|"]
+    lines += [f"| `{b.name}` | {b.describe()}{' (whole)' if b.whole else ''} | {b.applies_to} |" for b in BOUNDS.values()]
+    lines += ["", "| limit | at most | of |", "|---|---:|---|"]
+    lines += [f"| `{name}` | {n:,} | {what} |" for name, (n, what) in LIMITS.items()]
+    return "\n".join(lines)

@@ -56,12 +56,12 @@ class _StrictLoader(yaml.SafeLoader):
                 continue
             key = self.construct_object(key_node, deep=True)
             try:
-                first = seen.setdefault(key, key_node.start_mark.line + 1)
+                if key in seen:
+                    raise _Refused(f"duplicate key {key!r} (first at line {seen[key]})",
+                                   "keep one of them: YAML would silently keep the last", key_node.start_mark)
+                seen[key] = key_node.start_mark.line + 1
             except TypeError:  # unhashable: the base constructor reports it
                 continue
-            if first != key_node.start_mark.line + 1:
-                raise _Refused(f"duplicate key {key!r} (first at line {first})",
-                               "keep one of them: YAML would silently keep the last", key_node.start_mark)
         return super().construct_mapping(node, deep)
 
     def construct_yaml_int(self, node: Node) -> int:
