@@ -77,7 +77,7 @@ class ModulePlan:
 @dataclass(frozen=True)
 class Pool:
     """Workers serving several modules that run the same model, in one app or several, from one
-    merged stream (docs/pools.md). Members are named "app/module"; `rate` is their sum."""
+    merged stream (docs/sharing-and-pools.md). Members are named "app/module"; `rate` is their sum."""
 
     name: str
     model: str
