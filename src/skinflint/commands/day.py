@@ -16,7 +16,7 @@ from skinflint.daynight import DayCurve, LoopSettings, PlanCache, compare_day, d
 from skinflint.errors import SpecError
 from skinflint.planners import PlanOptions
 from skinflint.report.console import make_console
-from skinflint.report.day_table import day_markdown, day_table
+from skinflint.report.day_table import day_markdown, day_table, span
 from skinflint.spec.bounds import MAX_DAY_REQUESTS, check_requests
 from skinflint.spec.loader import load_spec
 
@@ -68,6 +68,6 @@ def day_command(
         print(day_markdown(results, curve.length_s))
         return
     bursts_text = f" ({max(curve.rates):.1f} in bursts)" if max(curve.rates) > base_peak * (1 + 1e-9) else ""
-    make_console().print(day_table(results, f"{spec.app.name} over {curve.length_s / 3600:g} h of {curve_file.name}: "
+    make_console().print(day_table(results, f"{spec.app.name} over {span(curve.length_s)} of {curve_file.name}: "
                                             f"peak {base_peak:g} req/s{bursts_text}, SLO {spec.app.slo_ms:g} ms",
                                    curve.length_s))

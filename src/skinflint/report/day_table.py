@@ -13,9 +13,14 @@ COLUMNS = ("policy", "$ / day", "saved vs static peak", "SLO attainment", "worst
 DAY_S = 86400.0
 
 
+def span(length_s: float) -> str:
+    """A curve's length as the tables say it: `24 h`, `1.5 h`, `2 min`."""
+    return f"{length_s / 3600:.3g} h" if length_s >= 3600 else f"{length_s / 60:.3g} min"
+
+
 def columns(length_s: float = DAY_S) -> tuple[str, ...]:
     """COLUMNS, the cost column named for the curve's length ("$ / day" only for a day)."""
-    cost = "$ / day" if abs(length_s - DAY_S) < 1.0 else f"$ for {length_s / 3600:g} h"
+    cost = "$ / day" if abs(length_s - DAY_S) < 1.0 else f"$ for {span(length_s)}"
     return (COLUMNS[0], cost) + COLUMNS[2:]
 
 
