@@ -37,7 +37,8 @@ def _root(version: bool = typer.Option(False, "--version", is_eager=True, callba
     """Serve DNN pipelines under a latency objective for the least money."""
 
 # Each module registers its commands on `app`; later issues add names here.
-COMMANDS = ("plan", "demo", "compare", "simulate", "profiles", "profile", "zoo", "serve", "day", "calibrate", "report")
+COMMANDS = ("plan", "demo", "compare", "simulate", "profiles", "profiles_import", "profile", "zoo", "serve", "day",
+            "calibrate", "report", "deploy")
 
 
 def _load_commands() -> None:
