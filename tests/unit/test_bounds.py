@@ -97,3 +97,10 @@ def test_formats_md_bounds_tables_match_the_code() -> None:
     text = (ROOT / "docs/FORMATS.md").read_text(encoding="utf-8")
     block = text.split("<!-- docs-check: bounds -->\n", 1)[1].split("\n<!-- docs-check: end -->", 1)[0]
     assert block == bounds_markdown(), "regenerate: python -c 'from skinflint.spec.bounds import bounds_markdown; ...'"
+
+
+def test_plan_files_accept_the_plans_dispatch_kinds() -> None:
+    from skinflint.plan import DISPATCH_KINDS
+    from skinflint.spec.plan_file import DISPATCH
+
+    assert DISPATCH == DISPATCH_KINDS

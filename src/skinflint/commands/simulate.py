@@ -15,12 +15,12 @@ from skinflint.api import plan_fleet_files
 from skinflint.cli import app
 from skinflint.commands.conventions import check_simulation, parse_param
 from skinflint.errors import SpecError
+from skinflint.plan import load_plan  # noqa: F401 - serve and deploy import it from here
 from skinflint.report.sim_tables import print_fleet, print_result, write_cdf
 from skinflint.sim import make_arrivals, parse_jitter, simulate, simulate_fleet
 from skinflint.sim.arrivals import arrival_kinds, arrival_params
 from skinflint.spec.bounds import MAX_REQUESTS
 from skinflint.spec.loader import load_spec
-from skinflint.spec.plan_file import load_plan  # noqa: F401 - also serve's
 
 
 def parse_named(text: str, option: str, form: str) -> tuple[str, dict[str, Any]]:

@@ -1,9 +1,11 @@
 """A plan JSON file (FORMATS.md, as `skinflint plan --format json` writes it), validated at the edge.
 
 Every number passes spec.bounds, the structure is checked field by field (one SpecError naming
-the file and the field), and with the spec the plan is meant for, that it is this app's plan:
+the file and the field), and, given the spec the plan is meant for, that it is this app's plan:
 same app, same modules running the same models. Keys this version does not know are allowed
 (FORMATS.md: fields are added freely); derived ones (`cost_per_hour`, ...) are recomputed.
+`skinflint.plan.load_plan` builds the Plan from what `read_plan_file` returns (the plan layer
+sits above this one).
 """
 
 from __future__ import annotations
@@ -11,14 +13,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal, Optional
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from skinflint.errors import SpecError
-from skinflint.plan import DISPATCH_KINDS, Plan, plan_from_dict
 from skinflint.spec.bounds import check_plan_workers, limit
 from skinflint.spec.files import Bounded, read_text, validate
 from skinflint.spec.parse import load_json
 from skinflint.spec.types import Spec
+
+DISPATCH = ("batch-aware", "round-robin")  # skinflint.plan.DISPATCH_KINDS (a test keeps them equal)
 
 Name = Annotated[StrictStr, Field(min_length=1)]
 FIX = "write the plan with `skinflint plan APP.yaml --format json -o PLAN.json`"
@@ -43,7 +48,7 @@ class ModuleEntry(_Entry):
     name: Name
     model: Name
     rate: Bounded("module_rate")
-    dispatch: Literal[DISPATCH_KINDS] = DISPATCH_KINDS[0]  # type: ignore[valid-type]
+    dispatch: Literal[DISPATCH] = DISPATCH[0]  # type: ignore[valid-type]
     budget_ms: Bounded("slo_ms")
     worst_latency_ms: Bounded("elapsed_ms")
     groups: Annotated[list[GroupEntry], Field(max_length=limit("batch_sizes"))]
@@ -89,14 +94,9 @@ class PlanFile(_Entry):
     pools: Annotated[list[PoolEntry], Field(max_length=limit("modules"))] = []
 
 
-def plan_workers(plan: Plan) -> int:
-    """Workers of a plan: its groups', its shared workers and its pools'."""
-    return (sum(m.workers for m in plan.modules) + len(plan.shared_workers)
-            + sum(g.workers for p in plan.pools for g in p.groups))
-
-
-def load_plan(path: Path, spec: Spec | None = None) -> Plan:
-    """The plan in a JSON file, validated; with `spec`, also checked to be a plan of its app."""
+def read_plan_file(path: Path) -> dict[str, Any]:
+    """The plan JSON in `path`, validated (structure, bounds, no module twice, workers within the
+    bound), as a dict `skinflint.plan.plan_from_dict` reads."""
     data = load_json(read_text(path, "plan"), path, FIX)
     if isinstance(data, dict) and "fleet" in data and "modules" not in data:
         raise SpecError(path, "fleet", "this is a fleet plan, not one application's",
@@ -108,14 +108,13 @@ def load_plan(path: Path, spec: Spec | None = None) -> Plan:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise SpecError(path, "modules", f"module(s) {', '.join(map(repr, twice))} planned twice", FIX)
-    plan = plan_from_dict(parsed.model_dump())
-    check_plan_workers(plan_workers(plan), path)
-    if spec is not None:
-        check_plan_fits(plan, spec, path)
-    return plan
+    workers = (sum(g.workers for m in parsed.modules for g in m.groups) + len(parsed.shared_workers)
+               + sum(g.workers for p in parsed.pools for g in p.groups))
+    check_plan_workers(workers, path)
+    return parsed.model_dump()
 
 
-def check_plan_fits(plan: Plan, spec: Spec, path: str | Path) -> None:
+def check_plan_fits(plan: Any, spec: Spec, path: str | Path) -> None:
     """The plan is one of `spec`'s app: same name, same modules, each running the app's model."""
     app = spec.app
     if plan.app != app.name:
