@@ -1,4 +1,5 @@
-"""Bad input of every kind: exit 2, one line on stderr naming the file and field, no traceback.
+"""Bad input of every kind: exit 2, one line on stderr naming the file and field, no traceback
+(and, below, the seeded generator of tests/integration/malformed.py: every case with its verdict).
 
 Over 200 malformed or garbage inputs are generated from a valid app by mutating one thing at a
 time (app, hardware and profile files, and command-line options), plus random garbage text.
@@ -10,7 +11,6 @@ import contextlib
 import io
 import re
 import signal
-import textwrap
 import time
 from pathlib import Path
 
@@ -27,14 +27,7 @@ APP = {
     "modules": [{"name": "a", "model": "det"}, {"name": "b", "model": "cls", "after": ["a"], "rate_factor": 2}],
 }
 HW = {"hardware": {"T4": {"price_per_hour": 0.5}, "A10G": {"price_per_hour": 1.0}}}
-CSV = textwrap.dedent("""\
-    model,hardware,batch_size,latency_ms
-    det,T4,1,20
-    det,T4,4,50
-    det,A10G,1,10
-    cls,T4,1,5
-    cls,T4,8,20
-    """)
+CSV = malformed.PROFILES  # det on T4 and A10G, cls on T4
 
 BAD_VALUES = [-1, 0, "abc", "300", None, [], {}, float("inf"), float("nan"), True, -0.5]
 
