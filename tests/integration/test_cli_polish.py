@@ -52,7 +52,7 @@ def test_help_is_plain_and_never_cut(capsys: pytest.CaptureFixture, monkeypatch:
 
 def test_flags_come_in_pairs(capsys: pytest.CaptureFixture) -> None:
     _, out, _ = _run(capsys, "plan", "--help")
-    assert "--sharing / --no-sharing" in out and "--fanout-lag / --no-fanout-lag" in out
+    assert "--sharing / --no-sharing" in out and "--pools / --no-pools" in out
 
 
 @pytest.mark.parametrize("argv,start", [
