@@ -291,7 +291,7 @@ def _plan_cases(plan: dict[str, Any]) -> list[Case]:
             case("plan.json a list", True, [plan]), case("plan.json not JSON", True, text[:-5]),
             case("plan.json empty", True, ""), case("plan.json a fleet plan", True, {"fleet": [plan], "pools": []}),
             case("plan.json (valid)", False, plan), case("plan.json with a key of a later version (valid)", False,
-                                                          at(("traffic",), "poisson")),
+                                                          at(("carbon_g_per_hour",), 12.5)),
             case("plan.json with notes (valid)", False, at(("notes",), ["made by hand"]))]
     return out
 
