@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -34,9 +35,20 @@ def serve_command(
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (default: a local one)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (loopback unless told)."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
-    token: Optional[str] = typer.Option(None, "--token", envvar="SKINFLINT_TOKEN",
-                                        help="Require 'Authorization: Bearer TOKEN'."),
+    token_file: Optional[Path] = typer.Option(None, "--token-file", help="Require 'Authorization: Bearer TOKEN', "
+                                              "TOKEN the file's first line (or set SKINFLINT_TOKEN)."),
+    token: Optional[str] = typer.Option(None, "--token", help="The token itself (shows in ps: prefer "
+                                        "--token-file or SKINFLINT_TOKEN)."),
     max_body: int = typer.Option(16 * 1024 * 1024, "--max-body", help="Largest request body in bytes."),
+    max_frames: int = typer.Option(64, "--max-frames", help="Most frames in one KServe v2 request."),
+    max_connections: int = typer.Option(4096, "--max-connections", help="Open connections (beyond: the "
+                                        "longest-idle one is closed)."),
+    max_concurrency: int = typer.Option(2048, "--max-concurrency", help="Requests being handled at once "
+                                        "(beyond: 503)."),
+    request_timeout: float = typer.Option(10.0, "--request-timeout", help="Seconds for a request to arrive "
+                                          "whole from its first byte (beyond: 408)."),
+    idle_timeout: float = typer.Option(5.0, "--idle-timeout", help="Seconds a keep-alive connection may wait "
+                                       "for its next request."),
     max_in_flight: int = typer.Option(1000, "--max-in-flight", help="Bound on requests in the runtime."),
     no_early_close: bool = typer.Option(False, "--no-early-close", help="Never close a partial batch early."),
     runner: str = typer.Option("onnx", "--runner", help="Embedded workers: onnx (the models) or sleep "
@@ -50,21 +62,29 @@ def serve_command(
     record_batches: Optional[Path] = typer.Option(None, "--record-batches", help="Write every batch's latency "
                                                   "to this CSV (model,hardware,batch_size,latency_ms: "
                                                   "`skinflint calibrate` reads it)."),
+    metrics_file: Optional[Path] = typer.Option(None, "--metrics-file", help="At exit, write the final "
+                                                "/metrics text here."),
 ) -> None:
-    """Serve APP.yaml's plan over HTTP: POST /v1/apps/APP/infer, GET /healthz, /v1/plan, /metrics."""
+    """Serve APP.yaml's plan over HTTP: KServe v2 (/v2/models/APP/infer) and /v1/apps/APP/infer.
+
+    Exit codes: 0 stopped by SIGTERM/SIGINT after a drain; 2 invalid input; 3 no plan meets the
+    SLO; 4 the address is in use or not permitted."""
     from skinflint.dispatch import EarlyClose
     from skinflint.runtime import Runtime, make_backend
     from skinflint.runtime.batchlog import BatchLog
+    from skinflint.runtime.edge.http import Limits
     from skinflint.runtime.live import policy_settings
     from skinflint.runtime.metrics import PrometheusMetrics
-    from skinflint.runtime.server import serve
+    from skinflint.runtime.server import listen, serve
 
     if not 0 < port < 65536:
         raise SpecError("command line", "--port", f"must be 1..65535 (got {port})", "pass a free TCP port")
-    if max_body < 1 or max_in_flight < 1:
-        raise SpecError("command line", "--max-body/--max-in-flight", "must be positive", "pass positive numbers")
-    if host not in LOOPBACK and not token:
-        typer.echo(f"warning: serving on {host} without --token: anyone who can reach it may use it", err=True)
+    if min(max_body, max_in_flight, max_frames, max_connections, max_concurrency) < 1 or \
+            min(request_timeout, idle_timeout) <= 0:
+        raise SpecError("command line", "--max-*/--*-timeout", "must be positive", "pass positive numbers")
+    secret = read_token(token_file, token)
+    if host not in LOOPBACK and not secret:
+        typer.echo(f"warning: serving on {host} without a token: anyone who can reach it may use it", err=True)
     spec = load_spec(app_file)
     options: dict = {"models_dir": models or app_file.parent / "models"}
     if backend == "ray":
@@ -78,24 +98,67 @@ def serve_command(
         if backend != "embedded":
             raise SpecError("command line", "--runner", "only the embedded backend takes a runner", "drop --runner")
         options["runner"] = runner
+    plan = None if replan is not None else (load_plan(plan_file) if plan_file else make_plan(spec))
+    sock = listen(host, port)                # a port in use fails here (exit 4), before any worker starts
+    limits = Limits(max_connections=max_connections, max_concurrency=max_concurrency, max_body=max_body,
+                    request_timeout_s=request_timeout, idle_timeout_s=idle_timeout)
     log = BatchLog(record_batches) if record_batches else None
     runtime_options = {"early_close": None if no_early_close else EarlyClose(), "max_in_flight": max_in_flight,
                        "batch_log": log}
+    edge_log()
     try:
         if replan is not None:
             runtime = live_runtime(spec, replan, options, runtime_options,
                                    policy_settings(replan_tick, replan_half_life, replan_window))
         else:
-            plan = load_plan(plan_file) if plan_file else make_plan(spec)
             runtime = Runtime(plan, spec, make_backend(backend, **options), metrics=PrometheusMetrics(),
                               **runtime_options)
         typer.echo(f"serving {spec.app.name} ({backend}, {sum(len(w) for w in runtime.workers)} workers"
                    f"{', re-planning with ' + replan if replan else ''}) on "
-                   f"http://{host}:{port}/v1/apps/{spec.app.name}/infer", err=True)
-        serve(runtime, host=host, port=port, token=token, max_body=max_body)
+                   f"http://{host}:{port}/v2/models/{spec.app.name}/infer", err=True)
+        final = serve(runtime, sock=sock, token=secret, limits=limits, max_frames=max_frames)
+        if metrics_file is not None:
+            render = getattr(runtime.metrics, "render", None)
+            metrics_file.write_bytes(render() if render else b"")
+        typer.echo("stopped after a drain of {drained_s:.2f} s: {admitted} admitted, {refused} refused, "
+                   "{completed} completed ({on_time} on time), {failed} failed, {in_flight} left in flight"
+                   .format(**final) + (f"; {log.rows} batches logged" if log else ""), err=True)
     finally:
+        sock.close()
         if log is not None:
             log.close()
+
+
+def read_token(token_file: Optional[Path], token: Optional[str]) -> Optional[str]:
+    """The bearer token: --token-file's first line, else SKINFLINT_TOKEN, else --token (with a
+    warning: a command-line argument shows in ps)."""
+    if token_file is not None and token is not None:
+        raise SpecError("command line", "--token/--token-file", "both given", "pass one (prefer --token-file)")
+    if token_file is not None:
+        try:
+            lines = token_file.read_text().splitlines()
+        except OSError as e:
+            raise SpecError(token_file, "--token-file", f"cannot read it: {e.strerror}", "pass a readable file") from None
+        if not lines or not lines[0].strip():
+            raise SpecError(token_file, "--token-file", "the first line is empty", "write the token on line 1")
+        return lines[0].strip()
+    if token is not None:
+        typer.echo("warning: --token shows in ps and the shell history: prefer --token-file FILE or "
+                   "SKINFLINT_TOKEN", err=True)
+        return token
+    return os.environ.get("SKINFLINT_TOKEN") or None
+
+
+def edge_log() -> None:
+    """The edge's log lines (disconnects, timeouts, limits) on stderr, one line each."""
+    import logging
+    logger = logging.getLogger("skinflint.edge")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("skinflint: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def live_runtime(spec: Spec, replan: str, backend_options: dict, runtime_options: dict,
