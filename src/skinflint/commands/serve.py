@@ -184,43 +184,59 @@ def load_command(
     duration: float = typer.Option(10.0, "--duration", help="Seconds of arrivals."),
     arrivals: str = typer.Option("poisson", "--arrivals", help="KIND[:key=value,...] (the simulator's processes)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the arrivals and the tensors."),
-    token: Optional[str] = typer.Option(None, "--token", envvar="SKINFLINT_TOKEN", help="Bearer token."),
+    protocol: str = typer.Option("v2", "--protocol", help="v2 (KServe v2, binary tensors) or v1 (.npy)."),
+    frames: int = typer.Option(1, "--frames", help="Frames per v2 request (each one request of the runtime; "
+                               "--rate counts frames)."),
+    token_file: Optional[Path] = typer.Option(None, "--token-file", help="Bearer token file (or SKINFLINT_TOKEN)."),
+    token: Optional[str] = typer.Option(None, "--token", help="Bearer token (shows in ps: prefer --token-file)."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for one answer."),
+    max_connections: int = typer.Option(2048, "--max-connections", help="Client connections at most."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
-    """Open-loop load on a `skinflint serve` URL: latency percentiles, SLO attainment, refusals."""
+    """Open-loop load on a `skinflint serve` URL: latency percentiles (from each scheduled send),
+    SLO attainment, refusals, and the time the HTTP edge added (latency - the runtime's time)."""
+    from urllib.parse import urlsplit
+
     import httpx
 
-    from skinflint.runtime.loadgen import http_sender, npy_bytes, run_load
+    from skinflint.runtime.loadgen import HttpClient, http_sender, infer_request, run_load
 
-    if not (rate > 0 and duration > 0):
-        raise SpecError("command line", "--rate/--duration", "must be positive", "pass e.g. --rate 50 --duration 10")
-    if fmt not in ("table", "json"):
-        raise SpecError("command line", "--format", f"unknown format {fmt!r}", "use table or json")
-    headers = {"authorization": f"Bearer {token}"} if token else {}
+    if not (rate > 0 and duration > 0 and frames >= 1):
+        raise SpecError("command line", "--rate/--duration/--frames", "must be positive",
+                        "pass e.g. --rate 50 --duration 10")
+    if protocol == "v1" and frames != 1:
+        raise SpecError("command line", "--frames", "v1 carries one frame a request", "add --protocol v2")
+    if fmt not in ("table", "json") or protocol not in ("v1", "v2"):
+        raise SpecError("command line", "--format/--protocol", f"unknown {fmt!r}/{protocol!r}",
+                        "use --format table|json, --protocol v1|v2")
+    secret = read_token(token_file, token)
+    headers = {"authorization": f"Bearer {secret}"} if secret else {}
     try:
         info = httpx.get(f"{url.rstrip('/')}/v1/plan", headers=headers, timeout=timeout).json()
         shape, app_name, slo = info["input_shape"], info["plan"]["app"], float(info["slo_ms"])
     except (httpx.HTTPError, ValueError, KeyError, TypeError) as e:
         raise SpecError("command line", "URL", f"cannot read {url}/v1/plan: {e}",
-                        "start `skinflint serve` first and pass its base URL (and --token)") from None
+                        "start `skinflint serve` first and pass its base URL (and --token-file)") from None
+    where = urlsplit(url)
     rng = np.random.default_rng(seed)
-    times = np.asarray(parse_arrivals(arrivals, rate).times_ms(duration, rng), dtype=float)
-    body = npy_bytes(rng.random(shape, dtype=np.float32))
+    times = np.asarray(parse_arrivals(arrivals, rate / frames).times_ms(duration, rng), dtype=float)
+    frame = rng.random(shape, dtype=np.float32)
 
     async def main() -> dict:
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
-        async with httpx.AsyncClient(limits=limits) as client:
-            report = await run_load(http_sender(client, url, app_name, body, token, timeout), times, slo, duration)
+        client = HttpClient(where.hostname or "127.0.0.1", where.port or 80, max_connections)
+        raw = infer_request(client, protocol, app_name, frame, secret, frames)
+        report = await run_load(http_sender(client, raw, timeout), times, slo, duration)
+        client.close()
         return report.as_dict()
 
     out = asyncio.run(main())
     if fmt == "json":
         print(json.dumps(out, indent=2))
         return
-    lat = out["latency_ms"]
+    lat, edge, ref = out["latency_ms"], out["edge_ms"], out["refused_ms"]
     typer.echo(f"sent {out['sent']} ({out['offered_rate']:.1f}/s, {arrivals}); outcomes {out['outcomes']}; "
                f"lost {out['lost']}")
-    typer.echo(f"latency ms: p50 {lat['p50']:.1f}  p90 {lat['p90']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f}")
+    typer.echo(f"latency ms: p50 {lat['p50']:.1f}  p90 {lat['p90']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f}"
+               f"; added by the edge p50 {edge['p50']:.2f}  p99 {edge['p99']:.2f}; time to a 503 p99 {ref['p99']:.1f}")
     typer.echo(f"SLO {slo:g} ms: attainment {out['slo_attainment']:.1%} of sent, "
                f"{out['admitted_on_time']:.1%} of answered")

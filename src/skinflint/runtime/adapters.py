@@ -67,7 +67,7 @@ def to_model_layout(tensor: np.ndarray, layout: str) -> np.ndarray:
     """`tensor` (its last three axes in `layout`) as native float32 CHW: as it is, or an HWC uint8
     image moved to channels first and scaled to [0, 1]."""
     if layout == HWC:
-        return np.moveaxis(tensor, -1, -3).astype(np.float32) * np.float32(1 / 255)
+        return np.moveaxis(tensor, -1, -3).astype(np.float32) / np.float32(255)
     return tensor.astype(np.float32, copy=False)
 
 

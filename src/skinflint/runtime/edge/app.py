@@ -190,11 +190,38 @@ class EdgeApp:
             return out
         return await self._answer(req, *out)
 
-    async def _answer(self, req: Request, ctx: Any, futures: Sequence[Future], waited_ms: float) -> Response:
-        try:
-            await asyncio.wait_for(asyncio.shield(gather(futures)), self.wait_s)
-        except asyncio.TimeoutError:
-            return plain_error(504, f"no result within {self.wait_s:g} s (the request is still counted in flight)")
+    def _answer(self, req: Request, ctx: Any, futures: Sequence[Future], waited_ms: float) -> asyncio.Future:
+        """A future of the answer: set when every frame's result is in (one wake-up of the loop per
+        frame, no task), or 504 after `wait_s`."""
+        loop = asyncio.get_running_loop()
+        out = loop.create_future()
+        left = [len(futures)]
+
+        def expire() -> None:
+            if not out.done():
+                out.set_result(plain_error(504, f"no result within {self.wait_s:g} s (the request is still "
+                                                "counted in flight)"))
+        timer = loop.call_later(self.wait_s, expire)
+
+        def step() -> None:
+            left[0] -= 1
+            if left[0] == 0 and not out.done():
+                timer.cancel()
+                try:
+                    out.set_result(self._response(req, ctx, futures, waited_ms))
+                except Exception as e:  # noqa: BLE001 - the connection answers 500 and logs it
+                    out.set_exception(e)
+
+        def done(_: Future) -> None:      # in the worker's thread
+            try:
+                loop.call_soon_threadsafe(step)
+            except RuntimeError:          # the loop has closed: nobody waits any more
+                pass
+        for f in futures:
+            f.add_done_callback(done)
+        return out
+
+    def _response(self, req: Request, ctx: Any, futures: Sequence[Future], waited_ms: float) -> Response:
         try:
             results = [f.result() for f in futures]
         except RequestFailed as e:
@@ -241,23 +268,3 @@ class EdgeApp:
     def _get_metrics(self) -> Response:
         render = getattr(self.runtime.metrics, "render", None)
         return Response(200, render() if render else b"", "text/plain; version=0.0.4; charset=utf-8")
-
-
-def gather(futures: Sequence[Future]) -> asyncio.Future:
-    """An asyncio future (of the running loop) done when every concurrent future is."""
-    loop = asyncio.get_running_loop()
-    out = loop.create_future()
-    left = [len(futures)]
-
-    def step() -> None:
-        left[0] -= 1
-        if left[0] == 0 and not out.done():
-            out.set_result(None)
-    def done(_: Future) -> None:      # in the worker's thread
-        try:
-            loop.call_soon_threadsafe(step)
-        except RuntimeError:          # the loop has closed: nobody waits any more
-            pass
-    for f in futures:
-        f.add_done_callback(done)
-    return out

@@ -100,7 +100,7 @@ class _Date:
         return self._text
 
 
-def encode(response: Response, date: str) -> list[bytes]:
+def encode(response: Response, date: str) -> bytes:
     """The response as bytes to write (status line and headers, then the body)."""
     lines = [f"HTTP/1.1 {response.status} {HTTPStatus(response.status).phrase}", "server: skinflint",
              f"date: {date}", f"content-length: {len(response.body)}"]
@@ -109,7 +109,7 @@ def encode(response: Response, date: str) -> list[bytes]:
     lines += [f"{k}: {v}" for k, v in response.headers]
     if response.close:
         lines.append("connection: close")
-    return [("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), response.body]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.body
 
 
 def plain_error(status: int, reason: str, close: bool = False) -> Response:
@@ -211,13 +211,13 @@ class Connection(asyncio.Protocol):
             return
         try:
             self.parser.feed_data(data)
-        except _TooLarge:
-            self._answer_and_close(plain_error(431, f"request line and headers exceed "
-                                               f"{self.limits.max_header_bytes} bytes", close=True))
         except httptools.HttpParserUpgrade:
             self._answer_and_close(plain_error(400, "protocol upgrades are not supported", close=True))
-        except httptools.HttpParserError as e:
-            if not self._closing:
+        except httptools.HttpParserError as e:   # (a callback's exception arrives wrapped in one)
+            if self._head_bytes > self.limits.max_header_bytes:
+                self._answer_and_close(plain_error(431, f"request line and headers exceed "
+                                                   f"{self.limits.max_header_bytes} bytes", close=True))
+            elif not self._closing:
                 self._answer_and_close(plain_error(400, f"malformed HTTP request: {e}", close=True))
 
     def connection_lost(self, exc: Exception | None) -> None:  # noqa: D102
@@ -368,7 +368,7 @@ class Connection(asyncio.Protocol):
         close = out.close or not req.keep_alive or self.server.draining
         if close and not out.close:
             out = Response(out.status, out.body, out.content_type, out.headers, close=True)
-        self.transport.writelines(encode(out, self.server.date()))
+        self.transport.write(encode(out, self.server.date()))
         if close:
             self._closing = True
             self._cancel_timer()
@@ -383,7 +383,7 @@ class Connection(asyncio.Protocol):
         if self._closing:
             return
         self._closing = True
-        self.transport.writelines(encode(out, self.server.date()))
+        self.transport.write(encode(out, self.server.date()))
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self._arm(LINGER_S, self.abort)
