@@ -142,6 +142,14 @@ def test_bad_kserve_requests_get_422_with_a_reason(server, doc, reason):
     assert r.status_code == 422 and reason in r.json()["error"], r.text
 
 
+def test_a_wide_tensor_is_refused_from_its_first_bytes(server):
+    wide = npy_bytes(np.zeros((1, 1, 1_000_000), np.float32))      # 4 MB, more than this server's body cap
+    head = (f"POST /v1/apps/tiny/infer HTTP/1.1\r\nauthorization: Bearer t0ken\r\ncontent-type: application/x-npy\r\n"
+            f"content-length: {len(wide)}\r\n\r\n").encode()
+    status, body = exchange(server.port, head + wide[:200])         # the header only; the data never comes
+    assert status == 422 and "float32 (CHW)" in json.loads(body)["error"]
+
+
 def test_a_wide_tensor_is_refused_from_its_header_without_allocating():
     wide = npy_bytes(np.zeros((1, 1, 1_000_000), np.float32))      # the 4 MB body of issue 14
     tracemalloc.start()
@@ -199,7 +207,7 @@ def test_health_without_counters_plan_stats_metrics(server):
     (b"GET /healthz HTTP/1.1\r\nx: " + b"a" * 40_000 + b"\r\n\r\n", 431),
     (b"POST /v1/apps/tiny/infer HTTP/1.1\r\ncontent-length: 999999999\r\n\r\n", 413),
     (b"POST /v1/apps/tiny/infer HTTP/1.1\r\nexpect: 200-ok\r\ncontent-length: 1\r\n\r\nx", 417),
-    (b"POST /v1/apps/tiny/infer HTTP/1.1\r\nauthorization: Bearer t0ken\r\ncontent-type: application/x-npy\r\n"
+    (b"POST /v1/apps/tiny/infer HTTP/1.1\r\nauthorization: Bearer t0ken\r\ncontent-type: application/json\r\n"
      b"transfer-encoding: chunked\r\n\r\n" + (b"ffff\r\n" + b"x" * 65535 + b"\r\n") * 4 + b"0\r\n\r\n", 413),
 ])
 def test_what_no_client_library_sends(server, raw, status):

@@ -85,7 +85,23 @@ class EdgeApp:
             except wire.Unsupported as e:
                 return plain_error(415, str(e))
         req.route = kind
+        media = wire.media_type(req.headers.get("content-type"))
+        req.peek = (kind == "v1_infer" and media in (wire.NPY, wire.OCTETS)) or \
+            (kind == "v2_infer" and "inference-header-content-length" in req.headers)
         return None
+
+    def peek(self, req: Request, prefix: memoryview) -> Response | bool | None:
+        """A tensor's header checked as soon as it is in, before its data (a wrong shape is refused
+        before the body is read): a 422, True (fine), or None (more bytes needed)."""
+        length = req.headers.get("content-length")
+        declared = int(length) if length is not None else None
+        try:
+            if req.route == "v1_infer":
+                return v1.check_npy_prefix(prefix, declared, self.entry_shape)
+            return oip.check_head(prefix, req.headers["inference-header-content-length"], declared,
+                                  self.entry_shape, self.max_frames)
+        except ValueError as e:
+            return plain_error(422, str(e))
 
     def handle(self, req: Request) -> Response | Awaitable[Response]:
         """The answer for a routed request."""

@@ -11,9 +11,11 @@ request is closed after `idle_timeout_s`. At most `max_concurrency` requests are
 application at once (503 beyond). A client that goes away mid-request or before its answer
 is one log line. Pipelined requests are answered in order; reading pauses while too many wait.
 
-The application (`App`) is asked twice: `head(request)` when the headers are complete (an
-answer now, its body then discarded unread, or None to read it) and `handle(request)` with the
-body (a Response, or an awaitable of one).
+The application (`App`) is asked when the headers are complete (`head`: an answer now, its body
+then discarded unread, or None to read it), optionally as the body's first bytes arrive (`peek`,
+when head() set `request.peek`: an answer now — say, a tensor header that does not fit — True
+when it has seen enough, None for more), and with the whole body (`handle`: a Response, or an
+awaitable of one).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Request:
     keep_alive: bool = True
     body: bytes = b""
     route: Any = None                     # what the application's head() found, for handle()
+    peek: bool = False                    # head() asks to see the body's first bytes as they come
 
 
 @dataclass
@@ -281,6 +284,23 @@ class Connection(asyncio.Protocol):
                 self._body = None
                 self._answer_and_close(plain_error(413, f"body larger than the limit of "
                                                    f"{self.limits.max_body} bytes", close=True))
+            elif self._req is not None and self._req.peek and not self._busy and not self._queue:
+                self._peek(self._req)
+
+    def _peek(self, req: Request) -> None:
+        try:
+            seen = self.server.app.peek(req, memoryview(self._body))
+        except Exception:  # noqa: BLE001 - a bug in the application is a 500, never a dead connection
+            log.exception("application error in peek() for %s %s", req.method, req.path)
+            seen = plain_error(500, "internal error")
+        if isinstance(seen, Response):
+            self._body = None
+            seen = Response(seen.status, seen.body, seen.content_type, seen.headers +
+                            (("server-timing", f"edge;dur={1000 * (time.perf_counter() - req.arrival_s):.3f}"),),
+                            close=True)
+            self._answer_and_close(seen)
+        elif seen:
+            req.peek = False
 
     def on_message_complete(self) -> None:  # noqa: D102
         self.receiving = False
@@ -366,8 +386,10 @@ class Connection(asyncio.Protocol):
         if self._closing:
             return
         close = out.close or not req.keep_alive or self.server.draining
-        if close and not out.close:
-            out = Response(out.status, out.body, out.content_type, out.headers, close=True)
+        if close or out.status >= 400:      # an error says how long the edge took, first byte to answer
+            timing = (("server-timing", f"edge;dur={1000 * (time.perf_counter() - req.arrival_s):.3f}"),)
+            out = Response(out.status, out.body, out.content_type,
+                           out.headers + (timing if out.status >= 400 else ()), close=close)
         self.transport.write(encode(out, self.server.date()))
         if close:
             self._closing = True

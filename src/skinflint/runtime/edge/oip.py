@@ -81,6 +81,30 @@ def _tensor_head(t: Any, entry_shape: tuple[int, ...], max_frames: int) -> tuple
     return shape, dtype, frame_layout(shape[1:], dtype, entry_shape)
 
 
+def check_head(prefix: memoryview, header_length: str, content_length: int | None, entry_shape: Sequence[int],
+               max_frames: int) -> bool | None:
+    """Check a binary-extension body from its JSON header alone (before the tensor bytes come): True
+    when it fits, None when the header is not all in yet; ValueError with the reason."""
+    if not header_length.isdigit():
+        raise ValueError("Inference-Header-Content-Length must be the JSON header's byte count")
+    n = int(header_length)
+    if content_length is not None and n > content_length:
+        raise ValueError("Inference-Header-Content-Length is beyond the body")
+    if len(prefix) < n:
+        return None
+    doc = wire.loads(prefix[:n])
+    inputs = doc.get("inputs") if type(doc) is dict else None
+    if type(inputs) is not list or len(inputs) != 1:
+        raise ValueError(f"'inputs' must be a list of one tensor named {INPUT!r}")
+    shape, dtype, _ = _tensor_head(inputs[0], tuple(entry_shape), max_frames)
+    size = (inputs[0].get("parameters") or {}).get("binary_data_size") if type(inputs[0].get("parameters")) is dict else None
+    need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if size is not None and content_length is not None and (size != need or content_length - n != need):
+        raise ValueError(f"binary_data_size must be {need} bytes for shape {shape} {datatype(dtype)}, and the "
+                         f"bytes after the JSON header ({content_length - n}) as many")
+    return True
+
+
 def parse_infer(body: bytes, header_length: str | None, entry_shape: Sequence[int], max_frames: int,
                 known_outputs: Sequence[str]) -> InferCall:
     """An inference request from its body (and the binary extension's header); ValueError with the

@@ -9,6 +9,7 @@ and argmax) or `full` (the arrays).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 from urllib.parse import parse_qs
 
@@ -39,6 +40,22 @@ def decode_frame(body: bytes, content_type: str, entry_shape: Sequence[int]) -> 
         frame_layout(shape, np.float32, entry_shape)
         return wire.numbers(flat, np.float32).reshape((1, *shape))
     raise wire.Unsupported(f"unsupported Content-Type {content_type!r}: send {wire.NPY} or {wire.JSON}")
+
+
+def check_npy_prefix(prefix: memoryview, content_length: int | None, entry_shape: Sequence[int]) -> bool | None:
+    """Check a .npy body from its first bytes: True when its header names an acceptable frame (and
+    the declared length fits it), None when more bytes are needed; ValueError with the reason."""
+    size = wire.npy_header_size(prefix)
+    if size is None or len(prefix) < size:
+        return None
+    shape, dtype, _, offset = wire.npy_header(prefix[:size])
+    if len(shape) != len(entry_shape):
+        frame_layout((), dtype, entry_shape)
+    frame_layout(shape, dtype, entry_shape)
+    need = offset + math.prod(shape) * dtype.itemsize
+    if content_length is not None and content_length != need:
+        raise ValueError(f".npy body is {content_length} bytes, its header says {need}")
+    return True
 
 
 def outputs_mode(query: str) -> str:

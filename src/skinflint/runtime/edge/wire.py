@@ -132,6 +132,18 @@ def npy_header(body: bytes | memoryview) -> tuple[tuple[int, ...], np.dtype, boo
     return parsed
 
 
+def npy_header_size(prefix: bytes | memoryview) -> int | None:
+    """The byte count of the .npy header (magic and version included) that `prefix` begins, None
+    when more bytes are needed to tell; ValueError when it is not .npy."""
+    if len(prefix) < 12:
+        if bytes(prefix[:6]) != b"\x93NUMPY"[:len(prefix[:6])]:
+            raise ValueError("body is not a .npy array (no magic string)")
+        return None
+    if bytes(prefix[:6]) != b"\x93NUMPY" or prefix[6] not in (1, 2, 3):
+        raise ValueError("body is not a .npy array (no magic string or an unknown version)")
+    return int.from_bytes(prefix[8:10], "little") + 10 if prefix[6] == 1 else int.from_bytes(prefix[8:12], "little") + 12
+
+
 def _header_bytes(body: bytes | memoryview) -> bytes | None:
     """The magic, version and header of `.npy` bytes as they are (None when too short to tell)."""
     if len(body) < 12 or bytes(body[:6]) != b"\x93NUMPY":
