@@ -85,6 +85,10 @@ def serve_command(
     secret = read_token(token_file, token)
     if host not in LOOPBACK and not secret:
         typer.echo(f"warning: serving on {host} without a token: anyone who can reach it may use it", err=True)
+    from skinflint.runtime.backends import backend_names
+    if backend not in backend_names():
+        raise SpecError("command line", "--backend", f"unknown backend {backend!r}",
+                        f"choose one of: {', '.join(backend_names())}")
     spec = load_spec(app_file)
     options: dict = {"models_dir": models or app_file.parent / "models"}
     if backend == "ray":
