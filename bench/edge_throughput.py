@@ -8,11 +8,16 @@ planned for R (workers sleep their profiled time, so only our Python is measured
 time the edge added (client latency - the runtime's own time) at p50/p99, and the time to a 503;
 then each version's max sustained rate (attainment >= 99.9 %) and the after/before ratios.
 
-    .venv/bin/python bench/edge_throughput.py                      # the full table (~6 min)
+    .venv/bin/python bench/edge_throughput.py                      # the full table (~8 min)
     .venv/bin/python bench/edge_throughput.py --rates 500,1500 --versions after --duration 5
 
-Apps: `edge` (one module, batch b takes 2 + 0.25 b ms, SLO 100 ms: the edge is all there is)
-and `traffic` (examples/traffic/app.yaml, three modules, 6 items a frame, at its planned 300/s).
+Apps: `edge` (one module, batch b takes 2 + 0.25 b ms, SLO 100 ms: the edge is all there is),
+also as 10-frame KServe v2 requests, and planned for 100/s but offered 1,000/s (10 x overload:
+time to a 503, admitted on time); `traffic` (examples/traffic/app.yaml, three modules, 6 items a
+frame) at its planned 300/s and at 10 x. A run whose `send lag` is large measured the load
+generator, not the server (the machine could not offer that rate). `server CPU us/req` (the
+server process's CPU time over the run, per request sent) is the steadiest figure on a shared
+machine: a core serves about 1e6 / that many requests a second.
 On a shared machine absolute numbers wander; compare the two versions within one run.
 """
 
@@ -57,6 +62,7 @@ def free_port() -> int:
 
 def checkout(rev: str, into: Path) -> Path:
     """`rev`'s src/ extracted under `into` (a PYTHONPATH entry)."""
+    into.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"], capture_output=True, check=True).stdout
     tar = into / "src.tar"
     tar.write_bytes(archive)
@@ -65,13 +71,19 @@ def checkout(rev: str, into: Path) -> Path:
     return into / "src"
 
 
-def serve(app: Path, src: Path | None, port: int) -> subprocess.Popen:
+def serve(app: Path, src: Path | None, port: int, extra: tuple[str, ...] = ()) -> subprocess.Popen:
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
     cmd = [sys.executable, "-c", "from skinflint.cli import run; run()", "serve", str(app), "--runner", "sleep",
-           "--port", str(port)]
+           "--port", str(port), *extra]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process `pid`, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_up(url: str, proc: subprocess.Popen, timeout_s: float = 120) -> None:
@@ -88,19 +100,23 @@ def wait_up(url: str, proc: subprocess.Popen, timeout_s: float = 120) -> None:
     raise RuntimeError("server did not come up")
 
 
-def one_run(app: Path, src: Path | None, rate: float, duration: float, protocol: str) -> dict:
+def one_run(app: Path, src: Path | None, rate: float, duration: float, protocol: str, frames: int = 1,
+            extra: tuple[str, ...] = ()) -> dict:
     """Serve `app`, load it at `rate` from another process, stop the server; the load report."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = serve(app, src, port)
+    proc = serve(app, src, port, extra)
     try:
         wait_up(url, proc)
+        cpu0 = cpu_s(proc.pid)
         out = subprocess.run([str(BIN / "skinflint"), "load", url, "--rate", str(rate), "--duration", str(duration),
-                              "--protocol", protocol, "--format", "json", "--timeout", "10"],
+                              "--protocol", protocol, "--frames", str(frames), "--format", "json", "--timeout", "10"],
                              capture_output=True, text=True, timeout=duration + 120)
         if out.returncode != 0:
             raise RuntimeError(out.stderr[-500:])
-        return json.loads(out.stdout)
+        report = json.loads(out.stdout)
+        report["server_cpu_us"] = 1e6 * (cpu_s(proc.pid) - cpu0) / max(1, report["sent"])
+        return report
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -110,10 +126,11 @@ def one_run(app: Path, src: Path | None, rate: float, duration: float, protocol:
 
 
 def row(version: str, app: str, protocol: str, rate: float, r: dict) -> str:
-    e, ref = r["edge_ms"], r["refused_ms"]
+    e, ref, o = r["edge_ms"], r["refused_ms"], r["outcomes"]
     return (f"| {version} | {app} | {protocol} | {rate:g} | {r['offered_rate']:.0f} | {r['slo_attainment']:.2%} | "
-            f"{r['outcomes'].get('refused', 0)} | {r['outcomes'].get('error', 0) + r['lost']} | "
-            f"{e['p50']:.2f} / {e['p99']:.2f} | {r['latency_ms']['p99']:.1f} | {ref['p99']:.1f} |")
+            f"{r['admitted_on_time']:.2%} | {o.get('refused', 0)} | {o.get('failed', 0)} | "
+            f"{o.get('error', 0) + r['lost']} | {e['p50']:.2f} / {e['p99']:.2f} | {r['latency_ms']['p99']:.1f} | "
+            f"{ref['p99']:.1f} | {r['max_send_lag_ms']:.0f} | {r['server_cpu_us']:.0f} |")
 
 
 def main() -> None:
@@ -132,9 +149,9 @@ def main() -> None:
     versions = [v for v in args.versions.split(",") if v]
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start; Poisson, "
           f"{args.duration:g} s a run, load generator in its own process\n")
-    print("| server | app | protocol | rate | offered/s | within SLO | refused | no answer | edge p50 / p99 ms | "
-          "latency p99 ms | 503 p99 ms |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| server | app | protocol | rate | offered/s | within SLO (of sent) | admitted on time | refused | 5xx | "
+          "no answer | edge p50 / p99 ms | latency p99 ms | 503 p99 ms | send lag max ms | server CPU us/req |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     best: dict[str, float] = {}
     for rate in rates:
         app = edge_app(tmp / f"edge{rate:g}", rate)
@@ -145,10 +162,22 @@ def main() -> None:
                 print(row(v, "edge", protocol, rate, r), flush=True)
                 if r["slo_attainment"] >= 0.999:
                     best[f"{v} {protocol}"] = max(best.get(f"{v} {protocol}", 0.0), rate)
+    for v in versions:                  # multi-frame KServe v2 requests: 10 frames each, --rate counts frames
+        if v == "after":
+            for rate in rates:
+                r = one_run(edge_app(tmp / f"edge{rate:g}", rate), None, rate, args.duration, "v2", 10)
+                print(row(v, "edge", "v2 x10", rate, r), flush=True)
+    overload = edge_app(tmp / "edge-overload", 100)
+    for v in versions:                  # 10 x overload: an app planned for 100/s offered 1,000/s
+        print(row(v, "edge@100", "v1", 1000, one_run(overload, sources[v], 1000, args.duration, "v1")), flush=True)
+    if "after" in versions:             # the same with a 20 % admission margin (--admit-slack 0.8)
+        r = one_run(overload, None, 1000, args.duration, "v1", extra=("--admit-slack", "0.8"))
+        print(row("after, slack 0.8", "edge@100", "v1", 1000, r), flush=True)
     if not args.no_traffic:
         for v in versions:
             r = one_run(TRAFFIC, sources[v], 300, args.duration, "v1")
             print(row(v, "traffic", "v1", 300, r), flush=True)
+            print(row(v, "traffic", "v1", 3000, one_run(TRAFFIC, sources[v], 3000, args.duration, "v1")), flush=True)
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
     print("max sustained rate (>= 99.9 % within the SLO): " + ", ".join(f"{k} {b:g}/s" for k, b in best.items()))
     if "before v1" in best and "after v1" in best:

@@ -50,6 +50,8 @@ def serve_command(
     idle_timeout: float = typer.Option(5.0, "--idle-timeout", help="Seconds a keep-alive connection may wait "
                                        "for its next request."),
     max_in_flight: int = typer.Option(1000, "--max-in-flight", help="Bound on requests in the runtime."),
+    admit_slack: float = typer.Option(1.0, "--admit-slack", help="Admit while the estimated latency is within "
+                                      "this fraction of the SLO (below 1: a margin for a noisy machine)."),
     no_early_close: bool = typer.Option(False, "--no-early-close", help="Never close a partial batch early."),
     runner: str = typer.Option("onnx", "--runner", help="Embedded workers: onnx (the models) or sleep "
                                "(sleep the profiled time: no models needed)."),
@@ -80,8 +82,9 @@ def serve_command(
     if not 0 < port < 65536:
         raise SpecError("command line", "--port", f"must be 1..65535 (got {port})", "pass a free TCP port")
     if min(max_body, max_in_flight, max_frames, max_connections, max_concurrency) < 1 or \
-            min(request_timeout, idle_timeout) <= 0:
-        raise SpecError("command line", "--max-*/--*-timeout", "must be positive", "pass positive numbers")
+            min(request_timeout, idle_timeout) <= 0 or not 0 < admit_slack <= 1:
+        raise SpecError("command line", "--max-*/--*-timeout", "must be positive (--admit-slack in (0, 1])",
+                        "pass positive numbers")
     secret = read_token(token_file, token)
     if host not in LOOPBACK and not secret:
         typer.echo(f"warning: serving on {host} without a token: anyone who can reach it may use it", err=True)
@@ -108,7 +111,7 @@ def serve_command(
                     request_timeout_s=request_timeout, idle_timeout_s=idle_timeout)
     log = BatchLog(record_batches) if record_batches else None
     runtime_options = {"early_close": None if no_early_close else EarlyClose(), "max_in_flight": max_in_flight,
-                       "batch_log": log}
+                       "batch_log": log, "admission_slack": admit_slack}
     edge_log()
     try:
         if replan is not None:

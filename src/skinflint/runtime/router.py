@@ -78,15 +78,16 @@ class Runtime:
 
     def __init__(self, plan: Plan, spec: Spec, backend: Backend, *, early_close: EarlyClose | None = EarlyClose(),
                  max_in_flight: int = 1000, metrics: Any = None, clock: Callable[[], float] | None = None,
-                 batch_log: Any = None) -> None:
-        """`batch_log`: a runtime.batchlog.BatchLog to record every completed batch's latency (calibration)."""
+                 batch_log: Any = None, admission_slack: float = 1.0) -> None:
+        """`batch_log`: a runtime.batchlog.BatchLog to record every completed batch's latency (calibration);
+        `admission_slack`: admit while the estimate is within this fraction of the SLO."""
         self.plan, self.spec, self.backend = plan, spec, backend
         self.batch_log = batch_log
         self.sm = compile_model(plan, spec)
         start = time.perf_counter()
         self.clock = clock or (lambda: 1000.0 * (time.perf_counter() - start))
         self.metrics = metrics or NullMetrics()
-        self.admission = Admission(self.sm, max_in_flight)
+        self.admission = Admission(self.sm, max_in_flight, admission_slack)
         self.timers = Timers(self.clock)
         self._lock = threading.Lock()
         self._owner: list[dict[int, tuple[_Request, int]]] = [{} for _ in self.sm.modules]
