@@ -31,7 +31,7 @@ def merged():  # noqa: ANN201
 def test_a_round_robin_slot_runs_what_it_collected_at_each_slot_start():
     spec, plan = merged()
     (sw,) = plan.shared_workers
-    assert sw.cycle_ms == 40.0 and [s.rate for s in sw.slots] == [100.0, 50.0]
+    assert sw.cycle_ms == 40.0 and [s.share_rate for s in sw.slots] == [100.0, 50.0]
     result = simulate(plan, spec, np.arange(1000) * 10.0, 10.0, np.random.default_rng(0))
     assert result.completed == result.requests and promise_violations(result) == []
     for mt, offset, b, d in zip(result.trace.modules, (0.0, 8.0), (4, 2), (8.0, 6.0)):
@@ -77,8 +77,8 @@ def test_the_traffic_apps_nexus_plan_keeps_its_promises():
     plan = plan_spec(spec, planner="nexus")
     result = simulate(plan, spec, "uniform", 10.0, np.random.default_rng(0))
     assert result.latency_ms.max() <= 500.0 and result.slo_attainment == 1.0
-    # its classifiers' items arrive 2.5 per frame together: without the fan-out lag in the plan
-    # they overshoot W by up to 1000 (1 - 1/5) / 300 = 2.67 ms; with it every promise holds
-    assert promise_violations(result) != []
-    plan = plan_spec(spec, planner="nexus", options=PlanOptions(fanout_lag=True))
-    assert promise_violations(simulate(plan, spec, "uniform", 10.0, np.random.default_rng(0))) == []
+    # its classifiers' items arrive 2.5 per frame together: with the fan-out lag in the plan (the
+    # default) every promise holds; without it they overshoot W by up to 1000 (1 - 1/5) / 300 = 2.67 ms
+    assert promise_violations(result) == []
+    plan = plan_spec(spec, planner="nexus", options=PlanOptions(fanout_lag=False))
+    assert promise_violations(simulate(plan, spec, "uniform", 10.0, np.random.default_rng(0))) != []

@@ -22,7 +22,7 @@ from typing import Any, Awaitable, Callable
 import httptools
 import numpy as np
 
-from skinflint.sim.result import percentiles
+from skinflint.stats import percentiles
 
 Send = Callable[[], Awaitable[tuple[int, float]]]
 

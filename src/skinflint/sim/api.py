@@ -15,10 +15,10 @@ from skinflint.plan import FleetPlan, Plan
 from skinflint.sim.arrivals import ArrivalProcess, make_arrivals
 from skinflint.sim.composite import compose
 from skinflint.sim.engine import run_events
-from skinflint.sim.fanout import first_items
+from skinflint.fanout import first_items
 from skinflint.sim.jitter import Jitter
 from skinflint.sim.result import SimResult
-from skinflint.sim.topology import SimModel, compile_model
+from skinflint.topology import SimModel, compile_model
 from skinflint.sim.vector import run_vector, supports
 from skinflint.spec.types import Spec
 

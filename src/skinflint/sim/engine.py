@@ -23,7 +23,7 @@ import numpy as np
 from skinflint.dispatch import DispatchPolicy, Launch
 from skinflint.dispatch.base import next_slot
 from skinflint.sim.composite import Composite, pool_order
-from skinflint.sim.fanout import item_counts
+from skinflint.fanout import item_counts
 from skinflint.sim.trace import COMPLETED, REFUSED, UNFINISHED, ModuleTrace, Trace
 
 _DONE, _RELEASE, _TIMER = 0, 1, 2

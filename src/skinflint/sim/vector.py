@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from skinflint.sim.fanout import as_fraction, first_items
-from skinflint.sim.topology import SimModel, SimModule
+from skinflint.fanout import as_fraction, first_items
+from skinflint.topology import SimModel, SimModule
 from skinflint.sim.trace import COMPLETED, UNFINISHED, ModuleTrace, Trace
 
 
