@@ -64,7 +64,7 @@ def test_a_signal_mid_load_drains_flushes_and_exits_0(tmp_path: Path, sig):
     last = err.strip().splitlines()[-1]
     assert "0 left in flight" in last and "0 failed" in last, last
     admitted = int(re.search(r"(\d+) admitted", last).group(1))
-    assert admitted > 50 and f"{admitted} completed" in last           # every admitted request answered
+    assert admitted >= 50 and f"{admitted} completed" in last           # every admitted request answered
     rows = len(batches.read_text().splitlines()) - 1                    # the header, then one row a batch
     run = sum(float(v) for k, v in re.findall(r'skinflint_batch_size_count\{module="(\w+)"\} (\S+)',
                                                 metrics.read_text()))

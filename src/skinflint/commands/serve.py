@@ -88,23 +88,9 @@ def serve_command(
     secret = read_token(token_file, token)
     if host not in LOOPBACK and not secret:
         typer.echo(f"warning: serving on {host} without a token: anyone who can reach it may use it", err=True)
-    from skinflint.runtime.backends import backend_names
-    if backend not in backend_names():
-        raise SpecError("command line", "--backend", f"unknown backend {backend!r}",
-                        f"choose one of: {', '.join(backend_names())}")
+    options = backend_options(backend, address, runner, models or app_file.parent / "models",
+                              replan is not None, plan_file is not None)
     spec = load_spec(app_file)
-    options: dict = {"models_dir": models or app_file.parent / "models"}
-    if backend == "ray":
-        options["address"] = address
-    elif address:
-        raise SpecError("command line", "--address", "only the ray backend takes an address", "add --backend ray")
-    if replan is not None and (backend != "embedded" or plan_file is not None):
-        raise SpecError("command line", "--replan", "live re-planning runs on the embedded backend and plans "
-                        "for itself", "drop --backend ray / --plan, or drop --replan")
-    if runner != "onnx":
-        if backend != "embedded":
-            raise SpecError("command line", "--runner", "only the embedded backend takes a runner", "drop --runner")
-        options["runner"] = runner
     plan = None if replan is not None else (load_plan(plan_file) if plan_file else make_plan(spec))
     sock = listen(host, port)                # a port in use fails here (exit 4), before any worker starts
     limits = Limits(max_connections=max_connections, max_concurrency=max_concurrency, max_body=max_body,
@@ -124,16 +110,43 @@ def serve_command(
                    f"{', re-planning with ' + replan if replan else ''}) on "
                    f"http://{host}:{port}/v2/models/{spec.app.name}/infer", err=True)
         final = serve(runtime, sock=sock, token=secret, limits=limits, max_frames=max_frames)
-        if metrics_file is not None:
-            render = getattr(runtime.metrics, "render", None)
-            metrics_file.write_bytes(render() if render else b"")
-        typer.echo("stopped after a drain of {drained_s:.2f} s: {admitted} admitted, {refused} refused, "
-                   "{completed} completed ({on_time} on time), {failed} failed, {in_flight} left in flight"
-                   .format(**final) + (f"; {log.rows} batches logged" if log else ""), err=True)
+        report_stop(final, runtime, metrics_file, log)
     finally:
         sock.close()
         if log is not None:
             log.close()
+
+
+def backend_options(backend: str, address: Optional[str], runner: str, models: Path, replan: bool,
+                    plan_given: bool) -> dict:
+    """The backend's options, the combinations checked (SpecError names the option)."""
+    from skinflint.runtime.backends import backend_names
+    if backend not in backend_names():
+        raise SpecError("command line", "--backend", f"unknown backend {backend!r}",
+                        f"choose one of: {', '.join(backend_names())}")
+    options: dict = {"models_dir": models}
+    if backend == "ray":
+        options["address"] = address
+    elif address:
+        raise SpecError("command line", "--address", "only the ray backend takes an address", "add --backend ray")
+    if replan and (backend != "embedded" or plan_given):
+        raise SpecError("command line", "--replan", "live re-planning runs on the embedded backend and plans "
+                        "for itself", "drop --backend ray / --plan, or drop --replan")
+    if runner != "onnx":
+        if backend != "embedded":
+            raise SpecError("command line", "--runner", "only the embedded backend takes a runner", "drop --runner")
+        options["runner"] = runner
+    return options
+
+
+def report_stop(final: dict, runtime: object, metrics_file: Optional[Path], log: object) -> None:
+    """After a drain: the final metrics to `metrics_file`, one line of counts on stderr."""
+    if metrics_file is not None:
+        render = getattr(getattr(runtime, "metrics", None), "render", None)
+        metrics_file.write_bytes(render() if render else b"")
+    typer.echo("stopped after a drain of {drained_s:.2f} s: {admitted} admitted, {refused} refused, "
+               "{completed} completed ({on_time} on time), {failed} failed, {in_flight} left in flight"
+               .format(**final) + (f"; {log.rows} batches logged" if log is not None else ""), err=True)
 
 
 def read_token(token_file: Optional[Path], token: Optional[str]) -> Optional[str]:

@@ -23,7 +23,6 @@ from typing import Any, Awaitable, Sequence
 
 import numpy as np
 
-from skinflint import __version__
 from skinflint.runtime.edge import oip, v1, wire
 from skinflint.runtime.edge.http import Request, Response, plain_error
 from skinflint.runtime.router import Refused, RequestFailed
@@ -109,13 +108,8 @@ class EdgeApp:
         if kind in ("v1_infer", "v2_infer"):
             if len(req.body) > self.offload_bytes:
                 return self._offloaded(req)
-            try:
-                frames, ctx = self._decode(req)
-            except wire.Unsupported as e:
-                return plain_error(415, str(e))
-            except ValueError as e:
-                return plain_error(422, str(e))
-            return self._submit(req, frames, ctx)
+            decoded = self._decode_or_refuse(req)
+            return decoded if isinstance(decoded, Response) else self._submit(req, *decoded)
         return getattr(self, f"_get_{kind}")()
 
     def close(self) -> None:
@@ -165,6 +159,15 @@ class EdgeApp:
                                self.max_frames, self.known)
         return call.frames, call
 
+    def _decode_or_refuse(self, req: Request) -> tuple[np.ndarray, Any] | Response:
+        """The frames and the API's context, or the 415/422 that says why not."""
+        try:
+            return self._decode(req)
+        except wire.Unsupported as e:
+            return plain_error(415, str(e))
+        except ValueError as e:
+            return plain_error(422, str(e))
+
     def _start(self, frames: np.ndarray, arrival_s: float) -> tuple[list[Future], float] | Response:
         """Submit every frame, arrived at `arrival_s` (perf_counter): the futures and how long the
         request had waited (ms), or the refusal / the reason a frame is malformed."""
@@ -193,12 +196,10 @@ class EdgeApp:
         loop = asyncio.get_running_loop()
 
         def work() -> Any:
-            try:
-                frames, ctx = self._decode(req)
-            except wire.Unsupported as e:
-                return plain_error(415, str(e))
-            except ValueError as e:
-                return plain_error(422, str(e))
+            decoded = self._decode_or_refuse(req)
+            if isinstance(decoded, Response):
+                return decoded
+            frames, ctx = decoded
             started = self._start(frames, req.arrival_s)
             return started if isinstance(started, Response) else (ctx, *started)
         out = await loop.run_in_executor(self.pool, work)
@@ -267,7 +268,12 @@ class EdgeApp:
         return self._get_ready()
 
     def _get_server(self) -> Response:
-        return json_response(200, {"name": "skinflint", "version": __version__, "extensions": ["binary_tensor_data"]})
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            ours = version("skinflint")
+        except PackageNotFoundError:        # run from a source tree that was never installed
+            ours = "unknown"
+        return json_response(200, {"name": "skinflint", "version": ours, "extensions": ["binary_tensor_data"]})
 
     def _get_model(self) -> Response:
         return json_response(200, oip.model_metadata(self.name, self.entry_shape, self.outputs))
