@@ -235,8 +235,10 @@ def load_command(
         info = httpx.get(f"{url.rstrip('/')}/v1/plan", headers=headers, timeout=timeout).json()
         shape, app_name, slo = info["input_shape"], info["plan"]["app"], float(info["slo_ms"])
     except (httpx.HTTPError, ValueError, KeyError, TypeError) as e:
-        raise SpecError("command line", "URL", f"cannot read {url}/v1/plan: {e}",
-                        "start `skinflint serve` first and pass its base URL (and --token-file)") from None
+        reason = f"the answer has no {e} (not a skinflint server?)" if isinstance(e, KeyError) else e
+        raise SpecError("command line", "URL", f"cannot read {url.rstrip('/')}/v1/plan: {reason}",
+                        "pass the base URL of `skinflint serve`, e.g. http://127.0.0.1:8000 "
+                        "(and --token-file)") from None
     where = urlsplit(url)
     rng = np.random.default_rng(seed)
     times = np.asarray(parse_arrivals(arrivals, rate / frames).times_ms(duration, rng), dtype=float)
