@@ -3,8 +3,8 @@
 No closed form gives the cheapest plan that attains a target under random traffic, so this
 searches, with the exact planner as its backbone and the simulator as its oracle:
 
-  1. *Single headroom* (every planner): the exact plan at headroom h = 0, then the next values of
-     a fine grid, until its plan attains the target on the oracle's seeds. This is MODEL.md's
+  1. *Single headroom* (every planner): the smallest headroom h of a fine grid whose exact plan
+     attains the target on the oracle's seeds (galloping up the grid, then bisecting). This is MODEL.md's
      reference "exact optimum at the smallest single headroom that reaches alpha", and how every
      baseline is given the same traffic and target (each its own smallest headroom).
   2. *Per-module slack* (the default planner): from that plan, each module's own headroom h_m
@@ -36,6 +36,9 @@ HEADROOM_GRID = (tuple(k / 100 for k in range(0, 21)) + (0.225, 0.25, 0.275, 0.3
                  0.8, 0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0))
 """Headrooms tried, in order: 1 % steps to 20 %, then coarser up to 4 (five times the rate)."""
 
+MODULE_GRID = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0)
+"""Headrooms a single module steps down through in the per-module search."""
+
 SEEDS_PER_PLAN = 4
 
 
@@ -61,8 +64,10 @@ def plan_seeds(seed: int) -> tuple[int, ...]:
 
 
 def accepts(measured: Measured, target: float) -> bool:
-    """Pooled attainment reaches the target and no seed falls below target - (1 - target) / 2."""
-    return measured.reaches(target) and min(measured.per_seed) >= target - (1.0 - target) / 2 - 1e-12
+    """Every seed ran, the pooled attainment reaches the target and no seed falls below
+    target - (1 - target) / 2."""
+    return (measured.complete and measured.reaches(target)
+            and min(measured.per_seed) >= target - (1.0 - target) / 2 - 1e-12)
 
 
 def signature(plan: Plan) -> str:
@@ -102,27 +107,40 @@ class Search:
     def measure(self, plan: Plan) -> Measured:
         key = signature(plan)
         if key not in self._measured:
-            self._measured[key] = self.oracle.measure(plan)
+            self._measured[key] = self.oracle.measure(plan, stop_early=True)
         return self._measured[key]
 
+    def accepted_at(self, headroom: float) -> tuple[Plan, Measured] | None:
+        """The plan at this headroom and its measure, if it is accepted."""
+        plan = self.plan_at(headroom)
+        if plan is None:
+            return None
+        measured = self.measure(plan)
+        self._best = max(self._best, (measured.attained, -headroom))
+        return (plan, measured) if accepts(measured, self.target) else None
+
     def single_headroom(self) -> tuple[float, Plan, Measured]:
-        """The first headroom of the grid whose plan is accepted (MODEL.md's reference)."""
-        best: tuple[float, float] = (-1.0, 0.0)
-        last = None
-        for h in HEADROOM_GRID:
-            if h < self.options.headroom:
-                continue
-            plan = self.plan_at(h)
-            if plan is None:
-                continue
-            if last is not None and signature(plan) == signature(last):
-                continue
-            last = plan
-            measured = self.measure(plan)
-            if accepts(measured, self.target):
-                return h, plan, measured
-            best = max(best, (measured.attained, h))
-        raise TargetUnreachable(self.spec.app.name, self.oracle.traffic, best[0], best[1])
+        """The smallest headroom of the grid whose plan is accepted (MODEL.md's reference), by
+        galloping up the grid and bisecting back (attainment grows with headroom; where it does
+        not quite, this finds an accepted headroom whose next smaller grid value is not)."""
+        grid = [h for h in HEADROOM_GRID if h >= self.options.headroom] or [self.options.headroom]
+        self._best = (-1.0, 0.0)
+        rejected, index, step = -1, 0, 1
+        found: tuple[Plan, Measured] | None = None
+        while found is None:
+            found = self.accepted_at(grid[index])
+            if found is None:
+                if index == len(grid) - 1:
+                    raise TargetUnreachable(self.spec.app.name, self.oracle.traffic, self._best[0], -self._best[1])
+                rejected, index, step = index, min(index + step, len(grid) - 1), step * 2
+        while index - rejected > 1:
+            mid = (rejected + index) // 2
+            got = self.accepted_at(grid[mid])
+            if got is None:
+                rejected = mid
+            else:
+                index, found = mid, got
+        return grid[index], found[0], found[1]
 
     def per_module(self, start: float, plan: Plan, measured: Measured) -> tuple[Plan, Measured]:
         """Lower single modules' headroom from `start`, cheapest saving first, while accepted."""
@@ -145,7 +163,7 @@ class Search:
 
     def _step_down(self, levels: dict[str, float], module: str, plan: Plan) -> tuple[str, float, Plan] | None:
         """The next lower grid headroom for `module` whose plan is cheaper than `plan`, if any."""
-        for h_m in sorted((h for h in HEADROOM_GRID if self.options.headroom <= h < levels[module]), reverse=True):
+        for h_m in sorted((h for h in MODULE_GRID if self.options.headroom <= h < levels[module]), reverse=True):
             trial = dict(levels, **{module: h_m})
             floor = min(trial.values())
             cheaper = self.plan_at(floor, tuple(sorted((m, h) for m, h in trial.items() if h > floor)))

@@ -47,6 +47,7 @@ class Measured:
     refused: int
     engine: str
     excess_ms: dict[str, float] = field(default_factory=dict)
+    complete: bool = True     # every seed ran (False: stopped at a seed below the floor)
 
     def reaches(self, target: float) -> bool:
         """Attained at least `target` (pooled over every seed's requests)."""
@@ -91,52 +92,54 @@ class Oracle:
             rng = np.random.default_rng(seed)
             times = arrival_times(traffic, rate, requests, rng, spec.sources.get("app"))
             self.draws.append(draw(spec.app, traffic, times, rate, rng, jitter=traffic.jitter != "none"))
-        self._cache: dict[str, Measured] = {}
 
     @property
     def requests(self) -> int:
         """Requests simulated per plan, all seeds together."""
         return sum(d.requests for d in self.draws)
 
-    def measure(self, plan: Plan) -> Measured:
-        """The plan's attainment on every seed (cached by the plan's JSON)."""
-        key = plan.to_json(indent=None)
-        if key not in self._cache:
-            self._cache[key] = self._measure(plan)
-        return self._cache[key]
+    def seed_floor(self) -> float:
+        """No seed may attain less: target - (1 - target) / 2, MODEL.md's check with fresh seeds."""
+        return self.traffic.target - (1.0 - self.traffic.target) / 2
 
-    def _measure(self, plan: Plan) -> Measured:
+    def measure(self, plan: Plan, stop_early: bool = False) -> Measured:
+        """The plan's attainment, seed after seed; with `stop_early`, none after the first seed
+        below seed_floor (the plan cannot be accepted; Measured.complete is then False)."""
         sm = compile_model(plan, self.spec)
         jitter = worker_jitter(sm, self.spec, self.traffic)
         admission = Admission.for_model(sm, plan.offered_rate)
         fast = supports_closing(sm, jitter is not None)
-        on_time, refused, engines = [], 0, set()
+        on_time, runs, refused, engines = [], [], 0, set()
         excess = np.zeros(len(sm.modules))
+        floor = self.seed_floor()
         for d in self.draws:
-            # a seed missing more than this cannot pass (accept: no seed below target - (1 - target) / 2)
-            budget = math.floor(1.5 * (1.0 - self.traffic.target) * d.requests)
+            budget = math.floor((1.0 - floor) * d.requests)   # more misses and the seed is below the floor
             got = run_with_admission(lambda dd: run_closing(sm, dd, jitter, RUNTIME_EARLY_CLOSE), admission, d,
                                      budget) if fast else None
             if got is not None and got[0] is None:   # certainly refused more than the budget
-                on_time.append(d.requests - got[2])
-                refused += got[2]
-                engines.add("closing (stopped: refusals over budget)")
-                continue
-            if got is None:
-                trace = run_event_engine(plan, self.spec, sm, d, jitter, admission, RUNTIME_EARLY_CLOSE)
-                engines.add("event")
-            else:
-                trace = got[0]
+                ok_count, seed_refused = d.requests - got[2], got[2]
                 engines.add("closing")
-            refused += int(np.count_nonzero(trace.fate == REFUSED))
-            ok = on_time_mask(trace, sm.slo_ms)
-            on_time.append(int(ok.sum()))
-            excess += np.array(excess_over_promise(sm, trace, ~ok)) * int((~ok).sum())
-        total = sum(d.requests for d in self.draws)
+            else:
+                if got is None:
+                    trace = run_event_engine(plan, self.spec, sm, d, jitter, admission, RUNTIME_EARLY_CLOSE)
+                    engines.add("event")
+                else:
+                    trace = got[0]
+                    engines.add("closing")
+                seed_refused = int(np.count_nonzero(trace.fate == REFUSED))
+                ok = on_time_mask(trace, sm.slo_ms)
+                ok_count = int(ok.sum())
+                excess += np.array(excess_over_promise(sm, trace, ~ok)) * int((~ok).sum())
+            on_time.append(ok_count)
+            runs.append(d.requests)
+            refused += seed_refused
+            if stop_early and ok_count < floor * d.requests:
+                break
+        total = sum(runs)
         misses = max(1, total - sum(on_time))
-        return Measured(sum(on_time) / total if total else math.nan,
-                        tuple(k / d.requests for k, d in zip(on_time, self.draws)), total, refused,
-                        "+".join(sorted(engines)), {m.name: float(x / misses) for m, x in zip(sm.modules, excess)})
+        return Measured(sum(on_time) / total if total else math.nan, tuple(k / n for k, n in zip(on_time, runs)),
+                        total, refused, "+".join(sorted(engines)),
+                        {m.name: float(x / misses) for m, x in zip(sm.modules, excess)}, len(runs) == len(self.draws))
 
 
 __all__ = ["Measured", "Oracle", "RUNTIME_EARLY_CLOSE", "SimModel", "on_time_mask"]
