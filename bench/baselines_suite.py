@@ -32,7 +32,7 @@ import numpy as np
 
 from skinflint.plan import Plan
 from skinflint.planners import PlanOptions
-from skinflint.planners.base import configs_by_module, smallest_feasible_slo
+from skinflint.planners.solve.bounds import configs_by_module, smallest_feasible_slo
 from skinflint.report.compare import compare_rows
 from skinflint.sim import promise_violations, simulate
 from skinflint.sim.arrivals import make_arrivals

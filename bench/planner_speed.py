@@ -17,7 +17,7 @@ import numpy as np
 from skinflint.api import plan_spec
 from skinflint.errors import InfeasibleError
 from skinflint.planners import PlanOptions
-from skinflint.planners.base import configs_by_module, smallest_feasible_slo
+from skinflint.planners.solve.bounds import configs_by_module, smallest_feasible_slo
 from skinflint.testing.instances import random_spec
 
 BATCHES = [1, 2, 4, 8, 16, 32, 64, 128]

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 import skinflint  # noqa: E402
 from skinflint.runtime import Refused, Runtime, make_backend  # noqa: E402
 from skinflint.sim import make_arrivals, simulate  # noqa: E402
-from skinflint.sim.result import percentiles  # noqa: E402
+from skinflint.stats import percentiles  # noqa: E402
 from skinflint.spec.loader import load_spec  # noqa: E402
 
 

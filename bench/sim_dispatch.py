@@ -19,7 +19,7 @@ import numpy as np
 
 import skinflint
 from skinflint.planners import PlanOptions
-from skinflint.planners.base import configs_by_module, smallest_feasible_slo
+from skinflint.planners.solve.bounds import configs_by_module, smallest_feasible_slo
 from skinflint.sim import make_arrivals, percentiles, promise_violations, simulate
 from skinflint.spec.profiles import build_profiles
 from skinflint.spec.types import App, Hardware, Module, Spec

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from skinflint.planners.base import configs_by_module, smallest_feasible_slo
+from skinflint.planners.solve.bounds import configs_by_module, smallest_feasible_slo
 from skinflint.spec.profiles import build_profiles
 from skinflint.spec.types import App, Hardware, Module, Spec
 

@@ -9,6 +9,7 @@ from typing import Iterable
 
 from skinflint.plan import FleetPlan, Plan
 from skinflint.planners import PlanOptions, get_planner
+from skinflint.planners.base import planned_spec
 from skinflint.spec.loader import load_spec, select_hardware, with_overrides
 from skinflint.spec.types import Spec
 from skinflint.verify import check
@@ -34,14 +35,16 @@ def plan(app: str | Path | Spec, *, planner: str = "optimal", rate: float | None
 
 
 def plan_spec(spec: Spec, *, planner: str = "optimal", options: PlanOptions | None = None) -> Plan:
-    """Run a registered planner on a loaded spec, verify the plan against MODEL.md, time it."""
+    """Run a registered planner on a loaded spec, verify the plan against MODEL.md, time it.
+    The planner and the check both see the planned spec (rate x (1 + headroom), the hardware
+    subset): the one place where `planned_spec` is applied to a single app."""
     chosen = get_planner(planner)
     options = options or PlanOptions()
+    planned = planned_spec(spec, options)
     start = time.perf_counter()
-    result = chosen.plan(spec, options)
+    result = chosen.plan(planned, options)
     elapsed = (time.perf_counter() - start) * 1000.0
-    scaled = replace(spec, app=replace(spec.app, rate=result.rate))
-    check(result, scaled)
+    check(result, planned)
     return result.with_timing(elapsed)
 
 
@@ -56,11 +59,10 @@ def plan_fleet_files(app_files: Iterable[str | Path], *, planner: str = "optimal
     if planner != "optimal":
         raise SpecError("command line", "--planner", f"fleet planning uses the optimal planner, not {planner!r}",
                         "drop --planner or plan the apps one by one")
-    specs = [load_spec(a, rate=rate, slo_ms=slo_ms, hardware=hardware) for a in app_files]
     options = PlanOptions(utilization=utilization, headroom=headroom, sharing=sharing)
-    fleet = plan_fleet(specs, options)
-    scaled = [replace(s, app=replace(s.app, rate=p.rate)) for s, p in zip(specs, fleet.apps)]
-    problems = verify_fleet(fleet, scaled)
+    planned = [planned_spec(load_spec(a, rate=rate, slo_ms=slo_ms, hardware=hardware), options) for a in app_files]
+    fleet = plan_fleet(planned, options)
+    problems = verify_fleet(fleet, planned)
     if problems:
         from skinflint.errors import PlanInvalidError
 

@@ -22,7 +22,8 @@ app = typer.Typer(
 )
 
 # Each module registers its commands on `app`; later issues add names here.
-COMMANDS = ("plan", "demo", "compare", "simulate", "profiles", "profile", "zoo", "serve", "day", "calibrate", "report")
+COMMANDS = ("plan", "demo", "compare", "simulate", "profiles", "profiles_import", "profile", "zoo", "serve", "day",
+            "calibrate", "report", "deploy")
 
 
 def _load_commands() -> None:

@@ -6,24 +6,28 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-BATCH_AWARE = "batch-aware"
-ROUND_ROBIN = "round-robin"
-DISPATCH_KINDS = (BATCH_AWARE, ROUND_ROBIN)
+from skinflint.model import BATCH_AWARE, DISPATCH_KINDS, ROUND_ROBIN  # noqa: F401  (the kinds a plan names)
 
 
-def _with_optional(d: dict[str, Any], exec_batch_size: int | None, rate: float | None) -> dict[str, Any]:
+def _with_optional(d: dict[str, Any], exec_batch_size: int | None, share_rate: float | None) -> dict[str, Any]:
     """Add the optional keys: the padded size when it differs, the round-robin rate share."""
     if exec_batch_size is not None and exec_batch_size != d["batch_size"]:
         d["exec_batch_size"] = exec_batch_size
-    if rate is not None:
-        d["rate"] = rate
+    if share_rate is not None:
+        d["share_rate"] = share_rate
     return d
+
+
+def _share_rate(d: dict[str, Any]) -> float | None:
+    """A group's or slot's round-robin share: `share_rate`, or `rate` as plan files before it wrote."""
+    value = d.get("share_rate", d.get("rate"))
+    return None if value is None else float(value)
 
 
 @dataclass(frozen=True)
 class Group:
     """`workers` workers of config (hardware, batch_size). Under round-robin dispatch a group
-    receives `rate` req/s of the module's stream (weighted round-robin); otherwise rate is None."""
+    receives `share_rate` req/s of the module's stream (weighted round-robin); otherwise None."""
 
     hardware: str
     batch_size: int
@@ -32,7 +36,7 @@ class Group:
     price_per_hour: float
     worst_latency_ms: float
     exec_batch_size: int | None = None
-    rate: float | None = None
+    share_rate: float | None = None
 
     @property
     def cost_per_hour(self) -> float:
@@ -41,7 +45,7 @@ class Group:
     def to_dict(self) -> dict[str, Any]:
         return _with_optional({"hardware": self.hardware, "batch_size": self.batch_size, "workers": self.workers,
                                "latency_ms": self.latency_ms, "worst_latency_ms": self.worst_latency_ms,
-                               "price_per_hour": self.price_per_hour}, self.exec_batch_size, self.rate)
+                               "price_per_hour": self.price_per_hour}, self.exec_batch_size, self.share_rate)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class ModulePlan:
 @dataclass(frozen=True)
 class Pool:
     """Workers serving several modules that run the same model, in one app or several, from one
-    merged stream (docs/pools.md). Members are named "app/module"; `rate` is their sum."""
+    merged stream (docs/sharing-and-pools.md). Members are named "app/module"; `rate` is their sum."""
 
     name: str
     model: str
@@ -99,17 +103,17 @@ class Pool:
 @dataclass(frozen=True)
 class SharedSlot:
     """Module `module`'s batch of `batch_size` run once per shared cycle. On a round-robin module
-    the slot takes `rate` req/s of the module's stream (its round-robin share); otherwise None."""
+    the slot takes `share_rate` req/s of the module's stream (its round-robin share); otherwise None."""
 
     module: str
     batch_size: int
     latency_ms: float
     exec_batch_size: int | None = None
-    rate: float | None = None
+    share_rate: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _with_optional({"module": self.module, "batch_size": self.batch_size, "latency_ms": self.latency_ms},
-                              self.exec_batch_size, self.rate)
+                              self.exec_batch_size, self.share_rate)
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,14 @@ class Plan:
     def gap(self) -> float:
         """cost / lower bound (1.0 = provably optimal against the fluid bound)."""
         return self.cost_per_hour / self.lower_bound_per_hour if self.lower_bound_per_hour > 0 else float("nan")
+
+    def workers_by_hardware(self) -> dict[str, int]:
+        """Workers rented per hardware type: modules' groups, shared workers and pools, each once."""
+        out: dict[str, int] = {}
+        groups = [g for m in self.modules for g in m.groups] + [g for p in self.pools for g in p.groups]
+        for hardware, n in [(g.hardware, g.workers) for g in groups] + [(s.hardware, 1) for s in self.shared_workers]:
+            out[hardware] = out.get(hardware, 0) + n
+        return dict(sorted(out.items()))
 
     def module(self, name: str) -> ModulePlan:
         for m in self.modules:
@@ -223,7 +235,7 @@ class FleetPlan:
 def _groups_from(items: list[dict[str, Any]]) -> tuple[Group, ...]:
     return tuple(Group(g["hardware"], int(g["batch_size"]), int(g["workers"]), float(g["latency_ms"]),
                        float(g["price_per_hour"]), float(g["worst_latency_ms"]), g.get("exec_batch_size"),
-                       g.get("rate")) for g in items)
+                       _share_rate(g)) for g in items)
 
 
 def pool_from_dict(d: dict[str, Any]) -> Pool:
@@ -240,7 +252,7 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
     shared = tuple(
         SharedWorker(s["hardware"], float(s["cycle_ms"]), float(s["price_per_hour"]),
                      tuple(SharedSlot(x["module"], int(x["batch_size"]), float(x["latency_ms"]),
-                                      x.get("exec_batch_size"), x.get("rate")) for x in s["slots"]))
+                                      x.get("exec_batch_size"), _share_rate(x)) for x in s["slots"]))
         for s in d.get("shared_workers", []))
     return Plan(d["app"], d["planner"], float(d["rate"]), float(d["slo_ms"]), modules, float(d.get("hop_ms", 0.0)),
                 shared, float(d.get("lower_bound_per_hour", 0.0)), float(d.get("planning_ms", 0.0)),

@@ -1,10 +1,15 @@
-"""One small registry class for a family of pluggable things (policies, arrival processes, ...):
-a dict by name; a duplicate name is an error, and an unknown one lists the known names."""
+"""One small registry class for a family of pluggable things (planners, policies, arrival
+processes, backends, ...): a dict by name; a duplicate name is an error, and an unknown one lists
+the known names.
+
+The built-in entries of a family may live in modules that are slow to import; `builtin` is then
+a function that imports them and returns them by name, called once, on the first lookup. The
+entries' modules never import the registry, so the arrow points one way (family -> entries)."""
 
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, Mapping, TypeVar
 
 from skinflint.errors import SpecError
 
@@ -12,14 +17,16 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """Named entries of one kind; `option` is the command-line option that names them."""
+    """Named entries of one kind; `option` is the command-line option that names them; `builtin`
+    returns the built-in entries by name (called once, on the first lookup)."""
 
-    def __init__(self, kind: str, option: str, load: Callable[[], None] | None = None) -> None:
-        self.kind, self.option, self._load = kind, option, load
+    def __init__(self, kind: str, option: str, builtin: Callable[[], Mapping[str, T] | None] | None = None) -> None:
+        self.kind, self.option, self._builtin = kind, option, builtin
         self._entries: dict[str, T] = {}
 
     def register(self, name: str, entry: T) -> T:
-        """Add `entry` under `name`; a duplicate name is a ValueError."""
+        """Add `entry` under `name`; a duplicate name (built-in ones included) is a ValueError."""
+        self._load_builtin()
         if name in self._entries:
             raise ValueError(f"{self.kind} {name!r} is already registered")
         self._entries[name] = entry
@@ -27,9 +34,23 @@ class Registry(Generic[T]):
 
     def names(self) -> list[str]:
         """The registered names, sorted."""
-        if self._load:
-            self._load()
+        self._load_builtin()
         return sorted(self._entries)
+
+    def _load_builtin(self) -> None:
+        if self._builtin is not None:
+            builtin, self._builtin = self._builtin, None
+            try:
+                entries = builtin()
+            except BaseException:
+                self._builtin = builtin  # e.g. an import failed: try again on the next lookup
+                raise
+            for name, entry in (entries or {}).items():  # None: the entries registered themselves
+                self.register(name, entry)
+
+    def entries(self) -> dict[str, T]:
+        """Every entry by name, in name order."""
+        return {name: self._entries[name] for name in self.names()}
 
     def get(self, name: str) -> T:
         """The entry called `name`; a SpecError listing the known names if there is none."""

@@ -49,4 +49,4 @@ def test_every_plan_of_every_planner_keeps_its_promises_in_simulation(spec, u, p
         assert result.completed == result.requests, name
         assert promise_violations(result) == [], name
         event(f"{name} confirmed" + (" (round-robin shared slots)" if any(
-            s.rate is not None for sw in plan.shared_workers for s in sw.slots) else ""))
+            s.share_rate is not None for sw in plan.shared_workers for s in sw.slots) else ""))

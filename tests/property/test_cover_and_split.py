@@ -9,8 +9,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skinflint.planners import split
-from skinflint.planners.cover import min_cover, min_cover_cost
+from skinflint.planners.solve import split
+from skinflint.planners.solve.cover import min_cover, min_cover_cost
 from skinflint.spec.types import App, Module
 from skinflint.testing.instances import random_dag
 

@@ -90,7 +90,7 @@ def instances(draw):  # noqa: ANN001, ANN201
 @given(instances())
 def test_sharing_equals_brute_force(case) -> None:  # noqa: ANN001
     spec, u, slack = case
-    from skinflint.planners.base import configs_by_module, smallest_feasible_slo
+    from skinflint.planners.solve.bounds import configs_by_module, smallest_feasible_slo
 
     spec = replace(spec, app=replace(spec.app, slo_ms=smallest_feasible_slo(spec, configs_by_module(spec)) * slack))
     expected = brute_force(spec, u)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import skinflint
 from skinflint.planners import PlanOptions
-from skinflint.planners.base import configs_by_module, smallest_feasible_slo
+from skinflint.planners.solve.bounds import configs_by_module, smallest_feasible_slo
 from skinflint.planners.fleet import plan_fleet
 from skinflint.sim import item_excess_ms, promise_violations, simulate, simulate_fleet
 from skinflint.sim.fidelity import TOL_MS

@@ -42,7 +42,7 @@ def test_naive_round_robin_plans_reach_w_rr(spec):
     gap = 1000.0 / plan.rate
     n = max(400, 6 * g.batch_size * g.workers)
     result = simulate(plan, spec, np.arange(n) * gap, n * gap / 1000.0, np.random.default_rng(0))
-    w_rr = model.worst_latency_rr_ms(g.batch_size, g.latency_ms, g.rate, g.workers)
+    w_rr = model.worst_latency_rr_ms(g.batch_size, g.latency_ms, g.share_rate, g.workers)
     assert abs(group_worst_ms(result)[0] - w_rr) <= gap + 1e-9
 
 
@@ -57,7 +57,7 @@ def test_weighted_round_robin_groups_reach_their_w_rr(rate, share, groups):
         d = busy * 1000.0 * b * n / r_g  # each worker busy `busy` of the time
         rows.append((Path("p.csv"), f"g{k}", ("m", f"h{k}", b, d)))
         plan_groups.append(Group(f"h{k}", b, n, d, 1.0,
-                                 model.worst_latency_rr_ms(b, d, r_g, n, model.rr_share_lag_ms(2, rate)), rate=r_g))
+                                 model.worst_latency_rr_ms(b, d, r_g, n, model.rr_share_lag_ms(2, rate)), share_rate=r_g))
     worst = max(g.worst_latency_ms for g in plan_groups)
     spec = Spec(App("rr", rate, worst, (Module("m", "m"),)), {"h0": Hardware("h0", 1.0), "h1": Hardware("h1", 1.0)},
                 build_profiles(rows))
@@ -68,6 +68,6 @@ def test_weighted_round_robin_groups_reach_their_w_rr(rate, share, groups):
     result = simulate(plan, spec, np.arange(n_req) * gap, n_req * gap / 1000.0, np.random.default_rng(0))
     seen = group_worst_ms(result)
     for k, g in enumerate(plan_groups):
-        w_rr = model.worst_latency_rr_ms(g.batch_size, g.latency_ms, g.rate, g.workers)  # without the share lag
+        w_rr = model.worst_latency_rr_ms(g.batch_size, g.latency_ms, g.share_rate, g.workers)  # without the share lag
         # reached within one gap; never above W_rr + one gap (two shares), the promise verify checks
         assert w_rr - gap - 1e-9 <= seen[k] <= g.worst_latency_ms + 1e-9, (k, seen[k], w_rr, gap)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from skinflint import model
 from skinflint.spec.profiles import effective_times
 
@@ -52,3 +54,42 @@ def test_longest_path_with_hops() -> None:
     mods = [Module("a", "x"), Module("b", "x", ("a",)), Module("c", "x", ("a",)), Module("d", "x", ("b", "c"))]
     lat = {"a": 10.0, "b": 5.0, "c": 20.0, "d": 1.0}
     assert model.longest_path_ms(mods, lat, 2.0) == 10 + 20 + 1 + 3 * 2.0   # a -> c -> d
+
+
+def test_longest_before_and_after_a_module() -> None:
+    from skinflint.spec.types import Module
+
+    mods = [Module("a", "x"), Module("b", "x", ("a",)), Module("c", "x", ("a",)), Module("d", "x", ("b", "c"))]
+    lat = {"a": 10.0, "b": 5.0, "c": 20.0, "d": 1.0}
+    # before d: a -> c = (10 + 2) + (20 + 2) = 34; before b and c: a = 12; a is an entry
+    assert model.longest_before(mods, lat, 2.0) == {"a": 0.0, "b": 12.0, "c": 12.0, "d": 34.0}
+    # after a: c -> d = (20 + 2) + (1 + 2) = 25; after b and c: d = 3; d is an exit
+    assert model.longest_after(mods, lat, 2.0) == {"a": 25.0, "b": 3.0, "c": 3.0, "d": 0.0}
+    # through b: 12 + (5 + 2) + 3 = 22, through every other module the path a -> c -> d = 37
+    assert model.path_through_ms(mods, lat, 2.0) == {"a": 37.0, "b": 22.0, "c": 37.0, "d": 37.0}
+
+
+def test_module_lags_use_the_factor_as_written_and_the_apps_rate() -> None:
+    from skinflint.spec.types import App, Module
+
+    app = App("t", 10.0, 500.0, (Module("det", "x"), Module("cls", "y", ("det",), 2.5), Module("half", "z", ("det",), 0.5)))
+    lags = model.module_lags(app, True)
+    # 2.5 = 5/2: 1000 (1 - 1/5) / 10 = 80 ms (MODEL.md's example); factors 1 and 1/2 have p = 1: no lag
+    assert lags == {"det": 0.0, "cls": pytest.approx(80.0), "half": 0.0}
+    assert model.module_lags(app, True, app_rate=20.0)["cls"] == pytest.approx(40.0)  # a plan's own rate
+    assert model.module_lags(app, False) == {"det": 0.0, "cls": 0.0, "half": 0.0}
+
+
+def test_worker_worst_ms_picks_the_formula_of_how_the_worker_is_fed() -> None:
+    ba, rr = model.BATCH_AWARE, model.ROUND_ROBIN
+    # batch-aware, b = 5 at 100 req/s: 4 gaps of 10 ms + d = 12, + a 3 ms lag
+    assert model.worker_worst_ms(ba, 5, 12.0, 100.0, lag_ms=3.0) == pytest.approx(40.0 + 12.0 + 3.0)
+    # ... on a shared worker of cycle 30 ms: one cycle more
+    assert model.worker_worst_ms(ba, 5, 12.0, 100.0, shared_cycle_ms=30.0) == pytest.approx(40.0 + 30.0 + 12.0)
+    # round-robin, a 50 req/s share over 2 workers: 1000 x 4 x 2 / 50 = 160, + d; 3 shares add 2 gaps at 100 req/s
+    assert model.worker_worst_ms(rr, 5, 12.0, 100.0, share_rate=50.0, workers=2, shares=3) == \
+        pytest.approx(160.0 + 12.0 + 20.0)
+    # a round-robin share on a shared worker: T_s + d, + the share lag of 2 shares (one gap of 10 ms)
+    assert model.worker_worst_ms(rr, 5, 12.0, 100.0, shares=2, shared_cycle_ms=30.0) == pytest.approx(30 + 12 + 10)
+    # a pool of 3 merged streams at 300 req/s: 1000 (5 + 3 - 2) / 300 = 20, + d; no lag
+    assert model.worker_worst_ms(ba, 5, 12.0, 300.0, pool_members=3, lag_ms=99.0) == pytest.approx(20.0 + 12.0)

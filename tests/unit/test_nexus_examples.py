@@ -23,11 +23,11 @@ def test_saturated_workers_plus_one_residual_worker():
     # B = largest b with 2 d(b) <= 50: d(8) = 24 -> 48 <= 50, d(16) = 40 -> 80 > 50, so B = 8,
     # theta(8) = 8000 / 24 = 333.3 req/s and floor(700 / 333.3) = 2 saturated workers.
     assert (sat.batch_size, sat.workers) == (8, 2)
-    assert sat.rate == pytest.approx(2 * 8000 / 24)
+    assert sat.share_rate == pytest.approx(2 * 8000 / 24)
     # residual w = 700 - 666.7 = 33.3 req/s; 1000 (b - 1) / w + d(b): b = 2 -> 30 + 12 = 42 <= 50,
     # b = 4 -> 90 + 16 = 106 > 50, so the residual worker runs batch 2 with W = 42 ms.
     assert (res.batch_size, res.workers) == (2, 1)
-    assert res.rate == pytest.approx(700 - 2 * 8000 / 24)
+    assert res.share_rate == pytest.approx(700 - 2 * 8000 / 24)
     # its worst latency adds one gap of the module's stream, 1000 / 700 ms: two round-robin shares
     # (model.rr_share_lag_ms); 42 + 1.43 <= 50 still
     assert res.worst_latency_ms == pytest.approx(42 + 1000 / 700)
@@ -47,7 +47,7 @@ def test_residuals_of_two_modules_share_one_duty_cycled_worker():
     # ceil(40 * 50 / 1000) = 2 (6 ms); 8 + 6 = 14 <= 40: one worker holds both.
     (sw,) = plan.shared_workers
     assert sw.cycle_ms == pytest.approx(40)
-    assert {(s.module, s.batch_size, s.rate) for s in sw.slots} == {("a", 4, 100.0), ("b", 2, 50.0)}
+    assert {(s.module, s.batch_size, s.share_rate) for s in sw.slots} == {("a", 4, 100.0), ("b", 2, 50.0)}
     assert all(not mp.groups for mp in plan.modules)
     # worst latency on the shared worker: duty + d = 40 + 8 = 48 and 40 + 6 = 46
     assert plan.module("a").worst_latency_ms == pytest.approx(48)
@@ -80,7 +80,7 @@ def test_a_residual_that_cannot_keep_up_alone_is_spread_over_more_workers():
     # 1000 (b - 1) / 210 + d(b) <= 60 is 4 (14.3 + 20; b = 8: 33.3 + 30 > 60), but theta(4) = 200 < 210.
     # One worker cannot do it at any b; two at 105 req/s each: b = 4 gives 1000 * 3 * 2 / 210 + 20 = 48.6.
     (g,) = s.groups
-    assert s.residual is None and (g.batch_size, g.workers, g.rate) == (4, 2, 210)
+    assert s.residual is None and (g.batch_size, g.workers, g.share_rate) == (4, 2, 210)
     assert g.worst_latency_ms == pytest.approx(1000 * 3 * 2 / 210 + 20)
 
 

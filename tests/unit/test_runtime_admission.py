@@ -9,7 +9,7 @@ import pytest
 
 from skinflint.runtime import adapters
 from skinflint.runtime.admission import Admission
-from skinflint.sim.topology import compile_model
+from skinflint.topology import compile_model
 from skinflint.errors import SpecError
 from tests.runtime.apps import planned, write_app
 

@@ -10,7 +10,7 @@ import pytest
 import skinflint
 from skinflint.errors import SpecError
 from skinflint.sim import percentiles, promise_violations, simulate
-from skinflint.sim.fanout import first_items, item_counts
+from skinflint.fanout import first_items, item_counts
 from skinflint.sim.fidelity import item_excess_ms
 
 

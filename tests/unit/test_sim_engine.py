@@ -16,7 +16,7 @@ from skinflint.sim.admission import EngineView, MaxInFlight
 from skinflint.sim.composite import compose
 from skinflint.sim.engine import run_events
 from skinflint.sim.events import EventKind
-from skinflint.sim.topology import compile_model
+from skinflint.topology import compile_model
 from skinflint.sim.trace import COMPLETED, REFUSED
 from skinflint.sim.vector import run_vector
 from skinflint.spec.profiles import build_profiles

@@ -31,7 +31,7 @@ def merged():  # noqa: ANN201
 def test_a_round_robin_slot_runs_what_it_collected_at_each_slot_start():
     spec, plan = merged()
     (sw,) = plan.shared_workers
-    assert sw.cycle_ms == 40.0 and [s.rate for s in sw.slots] == [100.0, 50.0]
+    assert sw.cycle_ms == 40.0 and [s.share_rate for s in sw.slots] == [100.0, 50.0]
     result = simulate(plan, spec, np.arange(1000) * 10.0, 10.0, np.random.default_rng(0))
     assert result.completed == result.requests and promise_violations(result) == []
     for mt, offset, b, d in zip(result.trace.modules, (0.0, 8.0), (4, 2), (8.0, 6.0)):

@@ -74,11 +74,11 @@ def test_round_robin_rules(planned) -> None:  # noqa: ANN001
     spec, plan = planned
     mp = plan.modules[1]
     g = mp.groups[0]
-    rr = replace(mp, dispatch=ROUND_ROBIN, groups=(replace(g, rate=mp.rate),), budget_ms=1e6, worst_latency_ms=1e6)
+    rr = replace(mp, dispatch=ROUND_ROBIN, groups=(replace(g, share_rate=mp.rate),), budget_ms=1e6, worst_latency_ms=1e6)
     ok = replace(plan, modules=(plan.modules[0], rr), slo_ms=spec.app.slo_ms)
     problems = verify(ok, spec)
     assert not any("round-robin" in p or "req/s" in p for p in problems)
-    half = replace(rr, groups=(replace(g, rate=mp.rate / 2),))
+    half = replace(rr, groups=(replace(g, share_rate=mp.rate / 2),))
     assert any("sum to" in p for p in verify(replace(plan, modules=(plan.modules[0], half)), spec))
 
 

@@ -1,5 +1,5 @@
 """verify's rule for a round-robin share on a shared worker (docs/baselines.md): each slot takes
-`rate` req/s, runs once per cycle T_s, holds every arrival of a cycle, and W = T_s + d."""
+`share_rate` req/s, runs once per cycle T_s, holds every arrival of a cycle, and W = T_s + d."""
 
 from __future__ import annotations
 
@@ -33,18 +33,32 @@ def test_the_merged_plan_verifies_and_survives_json(merged):
     spec, plan = merged
     assert verify(plan, spec) == []
     again = plan_from_dict(plan.to_dict())
-    assert [s.rate for s in again.shared_workers[0].slots] == [s.rate for s in plan.shared_workers[0].slots]
+    assert [s.share_rate for s in again.shared_workers[0].slots] == [s.share_rate for s in plan.shared_workers[0].slots]
     assert verify(again, spec) == []
+
+
+def test_json_writes_share_rate_and_still_reads_the_old_rate_key(merged):
+    spec, plan = merged
+    d = plan.to_dict()
+    slots = d["shared_workers"][0]["slots"]
+    assert [s["share_rate"] for s in slots] == [100.0, 50.0] and not any("rate" in s for s in slots)
+    for s in slots:            # a plan file written before `share_rate`: the share was called `rate`
+        s["rate"] = s.pop("share_rate")
+    for m in d["modules"]:
+        for g in m["groups"]:
+            g["rate"] = g.pop("share_rate")
+    old = plan_from_dict(d)
+    assert old.to_dict() == plan.to_dict() and verify(old, spec) == []
 
 
 def test_a_slot_needs_its_rate_share(merged):
     spec, plan = merged
-    assert any("needs a positive rate share" in v for v in verify(_with_slots(plan, a={"rate": None}), spec))
+    assert any("needs a positive rate share" in v for v in verify(_with_slots(plan, a={"share_rate": None}), spec))
 
 
 def test_the_shares_must_add_up_to_the_module_rate(merged):
     spec, plan = merged
-    assert any("sum to" in v for v in verify(_with_slots(plan, b={"rate": 40.0}), spec))
+    assert any("sum to" in v for v in verify(_with_slots(plan, b={"share_rate": 40.0}), spec))
 
 
 def test_a_cycle_whose_arrivals_overflow_the_batch_is_rejected(merged):

@@ -22,7 +22,7 @@ PolicyFactory = Callable[..., DispatchPolicy]
 
 _REGISTRY: Registry[PolicyFactory] = Registry("dispatch policy", "--dispatch")
 
-# The plan's dispatch kinds (plan.DISPATCH_KINDS) and the policy each runs by default.
+# The plan's dispatch kinds (model.DISPATCH_KINDS) and the policy each runs by default.
 DEFAULT_FOR_KIND = {"batch-aware": "cyclic", "round-robin": "round-robin"}
 
 

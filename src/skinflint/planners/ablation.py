@@ -11,16 +11,16 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from skinflint import model
 from skinflint.errors import InfeasibleError
 from skinflint.model import Config, cover_needed, leq
-from skinflint.plan import BATCH_AWARE, ROUND_ROBIN, Group, ModulePlan, Plan
-from skinflint.planners import register
-from skinflint.planners.base import PlanOptions, configs_by_module, planned_spec, require_feasible
-from skinflint.planners.frontier import module_frontier
-from skinflint.planners.optimal import lower_bound, module_plan
+from skinflint.plan import BATCH_AWARE, ROUND_ROBIN, ModulePlan, Plan
+from skinflint.planners.base import PlanOptions
+from skinflint.planners.solve.assemble import group, module_plan
+from skinflint.planners.solve.bounds import configs_by_module, lower_bound, require_feasible
+from skinflint.planners.solve.frontier import module_frontier
 from skinflint.spec.types import App, Spec
 
 
@@ -55,7 +55,7 @@ def single_config_rr(configs: list[Config], rate: float, u: float, budget: float
     for c in configs:
         if not leq(2 * c.latency_ms, budget):
             continue
-        n = max(1, math.ceil(rate / (u * c.throughput) - model.RTOL))
+        n = model.workers_to_carry(rate, c.throughput, u)
         if not leq(model.worst_latency_rr_ms(c.batch_size, c.latency_ms, rate, n, lag_ms), budget):
             continue
         key = (c.cost_per_request, n * c.price_per_hour)
@@ -74,42 +74,40 @@ class EvenSplitPlanner:
     several_configs: bool
 
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
-        spec = planned_spec(spec, options)
         configs = configs_by_module(spec, options.fanout_lag)
         require_feasible(spec, configs)
         budgets = even_budgets(spec.app)
+        lags = model.module_lags(spec.app, options.fanout_lag)
         u = options.utilization
         modules = []
         for m in spec.app.modules:
-            rate, budget = spec.app.module_rate(m.name), budgets[m.name]
-            mp = self._module(spec, m.name, configs[m.name], rate, u, budget, options.fanout_lag)
+            mp = self._module(spec, m.name, configs[m.name], u, budgets[m.name], lags[m.name])
             if mp is None:
                 raise InfeasibleError(f"{spec.app.name} ({self.name})", spec.app.slo_ms,
-                                      self._least_slo(spec, configs, u, options.fanout_lag))
+                                      self._least_slo(spec, configs, u, lags))
             modules.append(mp)
         return Plan(spec.app.name, self.name, spec.app.rate, spec.app.slo_ms, tuple(modules), spec.app.hop_ms,
                     lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u, headroom=options.headroom,
                     fanout_lag=options.fanout_lag)
 
-    def _least_slo(self, spec: Spec, configs: dict[str, list[Config]], u: float, fanout_lag: bool) -> float:
+    def _least_slo(self, spec: Spec, configs: dict[str, list[Config]], u: float, lags: dict[str, float]) -> float:
         """Smallest SLO whose even share fits every module under this planner's rules."""
         k = modules_on_longest_path(spec.app)
         least = 0.0
         for m in spec.app.modules:
             rate = spec.app.module_rate(m.name)
-            lag = model.fanout_lag_ms(m.rate_factor, spec.app.rate) if fanout_lag else 0.0
             if self.dispatch == ROUND_ROBIN:
                 need = min(max(2 * c.latency_ms, model.worst_latency_rr_ms(
-                    c.batch_size, c.latency_ms, rate, max(1, math.ceil(rate / (u * c.throughput) - model.RTOL)), lag))
-                    for c in configs[m.name])
+                    c.batch_size, c.latency_ms, rate, model.workers_to_carry(rate, c.throughput, u), lags[m.name])) for c in configs[m.name])
             else:
                 need = min(c.worst_latency_ms for c in configs[m.name])
             least = max(least, need)
         return k * (least + spec.app.hop_ms)
 
-    def _module(self, spec: Spec, name: str, configs: list[Config], rate: float, u: float,
-                budget: float, fanout_lag: bool) -> ModulePlan | None:
-        mod = spec.app.module(name)
+    def _module(self, spec: Spec, name: str, configs: list[Config], u: float, budget: float,
+                lag_ms: float) -> ModulePlan | None:
+        """The module under its even budget, or None when no config fits it."""
+        mod, rate = spec.app.module(name), spec.app.module_rate(name)
         if self.several_configs:
             front = module_frontier(configs, rate, u, budget)
             if not front:
@@ -117,26 +115,26 @@ class EvenSplitPlanner:
             mp = module_plan(spec, name, front[-1])
             return ModulePlan(mp.name, mp.model, mp.rate, budget, mp.worst_latency_ms, mp.groups, BATCH_AWARE)
         if self.dispatch == ROUND_ROBIN:
-            lag = model.fanout_lag_ms(mod.rate_factor, spec.app.rate) if fanout_lag else 0.0
-            pick = single_config_rr(configs, rate, u, budget, lag)
+            pick = single_config_rr(configs, rate, u, budget, lag_ms)
             if pick is None:
                 return None
             c, n = pick
-            w = model.worst_latency_rr_ms(c.batch_size, c.latency_ms, rate, n, lag)
-            group = Group(c.hardware, c.batch_size, n, c.latency_ms, c.price_per_hour, w, c.exec_batch_size, rate)
-            return ModulePlan(name, mod.model, rate, budget, w, (group,), ROUND_ROBIN)
+            w = model.worker_worst_ms(ROUND_ROBIN, c.batch_size, c.latency_ms, rate, share_rate=rate, workers=n,
+                                      lag_ms=lag_ms)
+            rr = replace(group(c, n), worst_latency_ms=w, share_rate=rate)
+            return ModulePlan(name, mod.model, rate, budget, w, (rr,), ROUND_ROBIN)
         pick = single_config_ba(configs, rate, u, budget)
         if pick is None:
             return None
         c, n = pick
-        group = Group(c.hardware, c.batch_size, n, c.latency_ms, c.price_per_hour, c.worst_latency_ms,
-                      c.exec_batch_size)
-        return ModulePlan(name, mod.model, rate, budget, c.worst_latency_ms, (group,), BATCH_AWARE)
+        return ModulePlan(name, mod.model, rate, budget, c.worst_latency_ms, (group(c, n),), BATCH_AWARE)
 
 
-register(EvenSplitPlanner("naive", "the usual way: round-robin, one config per module, SLO split evenly",
-                          ROUND_ROBIN, False))
-register(EvenSplitPlanner("even-split-single", "batch-aware, one config per module, SLO split evenly",
-                          BATCH_AWARE, False))
-register(EvenSplitPlanner("even-split", "batch-aware, several configs per module, SLO split evenly",
-                          BATCH_AWARE, True))
+EVEN_SPLIT_PLANNERS = (
+    EvenSplitPlanner("naive", "the usual way: round-robin, one config per module, SLO split evenly",
+                     ROUND_ROBIN, False),
+    EvenSplitPlanner("even-split-single", "batch-aware, one config per module, SLO split evenly",
+                     BATCH_AWARE, False),
+    EvenSplitPlanner("even-split", "batch-aware, several configs per module, SLO split evenly",
+                     BATCH_AWARE, True),
+)

@@ -6,8 +6,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from skinflint.errors import InfeasibleError, SpecError
-from skinflint.model import Config, module_configs
+from skinflint.errors import SpecError
 from skinflint.plan import Plan
 from skinflint.spec.types import Spec
 
@@ -35,7 +34,11 @@ class PlanOptions:
 
 
 class Planner(Protocol):
-    """A planner turns a spec into a verified plan (or raises InfeasibleError)."""
+    """A planner turns a planned spec into a plan (or raises InfeasibleError).
+
+    `spec` is already what `planned_spec` makes of the user's spec (rate x (1 + headroom), the
+    hardware subset): the API applies it once (api.plan_spec), then verifies the plan against
+    the same planned spec. A planner records `options.headroom` in the plan and never rescales."""
 
     name: str
     description: str
@@ -44,35 +47,9 @@ class Planner(Protocol):
 
 
 def planned_spec(spec: Spec, options: PlanOptions) -> Spec:
-    """The spec a planner works on: rate scaled by the headroom, catalog cut to the subset."""
+    """The spec a planner works on: rate scaled by the headroom, catalog cut to the subset
+    (applied once, by the API; the plan's offered_rate divides the headroom back out)."""
     app = replace(spec.app, rate=spec.app.rate * (1.0 + options.headroom))
     hw = spec.hardware if options.hardware is None else {k: v for k, v in spec.hardware.items()
                                                          if k in options.hardware}
     return replace(spec, app=app, hardware=hw)
-
-
-def configs_by_module(spec: Spec, fanout_lag: bool = False) -> dict[str, list[Config]]:
-    """Each module's configurations at its rate r_m (spec already scaled by planned_spec)."""
-    return {m.name: module_configs(spec, m.name, spec.app.module_rate(m.name), fanout_lag=fanout_lag)
-            for m in spec.app.modules}
-
-
-def smallest_feasible_slo(spec: Spec, configs: dict[str, list[Config]]) -> float:
-    """Longest path of each module's least worst latency plus hops: below it nothing fits."""
-    from skinflint.model import longest_path_ms
-
-    least = {m: min(c.worst_latency_ms for c in cs) for m, cs in configs.items()}
-    return longest_path_ms(spec.app.modules, least, spec.app.hop_ms)
-
-
-def require_feasible(spec: Spec, configs: dict[str, list[Config]]) -> None:
-    """Raise InfeasibleError (exit 3) when even the fastest configs miss the SLO."""
-    from skinflint.model import leq
-
-    for m, cs in configs.items():
-        if not cs:
-            raise SpecError(spec.sources.get("app", "app"), f"module {m!r}",
-                            "no profiled configuration on the selected hardware", "widen --hardware")
-    need = smallest_feasible_slo(spec, configs)
-    if not leq(need, spec.app.slo_ms):
-        raise InfeasibleError(spec.app.name, spec.app.slo_ms, need)

@@ -12,7 +12,7 @@
                  (over its candidate budgets that fit the slack of every path through it)
   reassigner     a module whose groups use less than its budget hands the rest back, and the
                  greedy spends it on the others; repeated until nothing changes
-  node merging   residual workers of different modules on shared workers (merging.py)
+  node merging   residual workers of different modules on shared workers (solve/merging.py)
 
 The paper's text is not public in full; docs/baselines.md lists each reading we had to guess.
 """
@@ -22,13 +22,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from skinflint.model import (RTOL, Config, cover_needed, fanout_lag_ms, leq, longest_path_ms, path_through_ms,
-                             shared_worst_latency_ms)
-from skinflint.plan import BATCH_AWARE, Group, ModulePlan, Plan, SharedWorker
-from skinflint.planners import register
-from skinflint.planners.base import PlanOptions, configs_by_module, planned_spec, require_feasible
-from skinflint.planners.merging import merge_residuals
-from skinflint.planners.optimal import budget_caps, lower_bound
+from skinflint.model import (RTOL, Config, cover_needed, leq, longest_path_ms, module_lags, path_through_ms,
+                             worker_worst_ms)
+from skinflint.plan import BATCH_AWARE, ModulePlan, Plan, SharedWorker
+from skinflint.planners.base import PlanOptions
+from skinflint.planners.solve.assemble import group
+from skinflint.planners.solve.bounds import budget_caps, configs_by_module, lower_bound, require_feasible
+from skinflint.planners.solve.merging import merge_residuals
 from skinflint.spec.types import App, Spec
 
 
@@ -147,11 +147,9 @@ class HarpagonPlanner:
         self.merge = merge
 
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
-        spec = planned_spec(spec, options)
         configs = configs_by_module(spec, options.fanout_lag)
         require_feasible(spec, configs)
-        lags = {m.name: fanout_lag_ms(m.rate_factor, spec.app.rate) if options.fanout_lag else 0.0
-                for m in spec.app.modules}
+        lags = module_lags(spec.app, options.fanout_lag)
         u = options.utilization
         app = spec.app
         state = split_budgets(app, cost_curves(spec, configs, u))
@@ -172,15 +170,12 @@ class HarpagonPlanner:
     def _module_plan(spec: Spec, name: str, budget: float, groups: list[tuple[Config, int]],
                      shared: list[SharedWorker], lag_ms: float = 0.0) -> ModulePlan:
         rate = spec.app.module_rate(name)
-        gs = tuple(Group(c.hardware, c.batch_size, n, c.latency_ms, c.price_per_hour, c.worst_latency_ms,
-                         c.exec_batch_size) for c, n in groups if n)
+        gs = tuple(group(c, n) for c, n in groups if n)
         worst = [g.worst_latency_ms for g in gs]
-        worst += [shared_worst_latency_ms(s.batch_size, s.latency_ms, rate, sw.cycle_ms, lag_ms)
-                  for sw in shared for s in sw.slots if s.module == name]
+        worst += [worker_worst_ms(BATCH_AWARE, s.batch_size, s.latency_ms, rate, shared_cycle_ms=sw.cycle_ms,
+                                  lag_ms=lag_ms) for sw in shared for s in sw.slots if s.module == name]
         return ModulePlan(name, spec.app.module(name).model, rate, budget, max(worst), gs, BATCH_AWARE)
 
-
-register(HarpagonPlanner())
 
 __all__ = ["HarpagonPlanner", "ModuleChoice", "State", "cost_curves", "greedy_split", "reassign_latency",
            "schedule_module", "split_budgets"]

@@ -1,6 +1,6 @@
 """`nexus`: Nexus (Shen et al., SOSP'19) and its released scheduler (uwsampl/nexus), on MODEL.md.
 
-  dispatch     per-request weighted round-robin; each group's rate share is in Group.rate
+  dispatch     per-request weighted round-robin; each group's rate share is in Group.share_rate
   query split  the SLO split over the DAG on a grid of `segments` steps, least total fractional
                workers  sum_m r_m / theta_max(L_m)  with theta_max(L) = max{theta(b) : 2 d(b) <= L}
                (the paper's query analysis; `ComplexQuery::DynamicProgramming`); what the
@@ -9,7 +9,7 @@
                floor(r / theta(B)) saturated workers at B
                residual w = r - n theta(B) on one worker with the largest b <= B such that
                1000 (b - 1) / w + d(b) <= L, duty min(L - d(b), 1000 b / w)  (`ComputeBatchSize`)
-  merging      residuals of different modules share workers (squishy.py)
+  merging      residuals of different modules share workers (solve/squishy.py)
   hardware     Nexus assumes one GPU type: plan once per type that profiles every module, keep
                the cheapest plan
 
@@ -27,11 +27,10 @@ from skinflint import model
 from skinflint.errors import InfeasibleError, SpecError
 from skinflint.model import RTOL, leq, longest_path_ms, path_through_ms
 from skinflint.plan import ROUND_ROBIN, Group, ModulePlan, Plan, SharedSlot, SharedWorker
-from skinflint.planners import register
-from skinflint.planners.base import PlanOptions, configs_by_module, planned_spec
-from skinflint.planners.optimal import lower_bound
-from skinflint.planners.split import split_slo
-from skinflint.planners.squishy import Node, Residual, squishy_bin_packing
+from skinflint.planners.base import PlanOptions
+from skinflint.planners.solve.bounds import configs_by_module, lower_bound
+from skinflint.planners.solve.split import split_slo
+from skinflint.planners.solve.squishy import Node, Residual, squishy_bin_packing
 from skinflint.spec.types import App, ProfileCurve, Spec
 
 SEGMENTS = 100  # SLO grid of the query analysis (the paper's time-budget steps)
@@ -196,11 +195,9 @@ class NexusPlanner:
         self.merge = merge
 
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
-        spec = planned_spec(spec, options)
         u = options.utilization
         bound = lower_bound(spec, configs_by_module(spec, options.fanout_lag), u)
-        lags = {m.name: model.fanout_lag_ms(m.rate_factor, spec.app.rate) if options.fanout_lag else 0.0
-                for m in spec.app.modules}
+        lags = model.module_lags(spec.app, options.fanout_lag)
         plans, least_slo = [], math.inf
         for h in sorted(spec.hardware):
             curves = {m.name: c for m in spec.app.modules
@@ -262,15 +259,15 @@ class NexusPlanner:
     def _module_plan(spec: Spec, name: str, budget: float, groups: list[Group],
                      shared: list[SharedWorker], lag_ms: float = 0.0) -> ModulePlan:
         slots = [(sw, s) for sw in shared for s in sw.slots if s.module == name]
-        lag_ms += model.rr_share_lag_ms(len(groups) + len(slots), spec.app.module_rate(name))
-        groups = [replace(g, worst_latency_ms=model.worst_latency_rr_ms(g.batch_size, g.latency_ms, g.rate, g.workers,
-                                                                         lag_ms)) for g in groups]
+        rate, shares = spec.app.module_rate(name), len(groups) + len(slots)
+        groups = [replace(g, worst_latency_ms=model.worker_worst_ms(
+            ROUND_ROBIN, g.batch_size, g.latency_ms, rate, share_rate=g.share_rate, workers=g.workers, shares=shares,
+            lag_ms=lag_ms)) for g in groups]
         worst = [g.worst_latency_ms for g in groups]
-        worst += [model.shared_worst_latency_rr_ms(s.latency_ms, sw.cycle_ms, lag_ms) for sw, s in slots]
+        worst += [model.worker_worst_ms(ROUND_ROBIN, s.batch_size, s.latency_ms, rate, shares=shares,
+                                        shared_cycle_ms=sw.cycle_ms, lag_ms=lag_ms) for sw, s in slots]
         mod = spec.app.module(name)
-        return ModulePlan(name, mod.model, spec.app.module_rate(name), budget, max(worst), tuple(groups), ROUND_ROBIN)
+        return ModulePlan(name, mod.model, rate, budget, max(worst), tuple(groups), ROUND_ROBIN)
 
-
-register(NexusPlanner())
 
 __all__ = ["NexusPlanner", "query_analysis", "residual_load", "saturated_batch", "schedule_session"]

@@ -2,7 +2,7 @@
 
 An app module may name one (`adapter: crops`); the default, `frame`, gives the module the
 request's own tensor. The runtime decides how many items a request brings to a module (its
-`rate_factor`, rounded as the simulator does, skinflint.sim.fanout) and asks the adapter for
+`rate_factor`, rounded as the simulator does, skinflint.fanout) and asks the adapter for
 exactly that many, each shaped like one input of the module's model.
 
     adapter(frame, parents, count, shape) -> list of `count` arrays of `shape`

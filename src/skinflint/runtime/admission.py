@@ -18,7 +18,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Sequence
 
-from skinflint.sim.topology import SimModel
+from skinflint.model import longest_path_ms
+from skinflint.topology import SimModel
 
 
 RATIO_SAMPLES = 10_000   # the last real/profiled batch-time ratios kept per module
@@ -44,6 +45,7 @@ class Admission:
         # items/s a module's workers complete at full batches: sum 1000 b / d(b)
         self.throughput = [sum(1000.0 * w.worker.batch_size / w.worker.full_ms for w in m.workers)
                            for m in sm.modules]
+        self.dag = sm.dag
         self.slowdown = [1.0] * len(sm.modules)
         self.ratios: list[deque[float]] = [deque(maxlen=RATIO_SAMPLES) for _ in sm.modules]
 
@@ -56,12 +58,9 @@ class Admission:
 
     def estimate_ms(self, pending: Sequence[int]) -> float:
         """Longest path of (queue wait + W) x slowdown + hop for a request arriving now."""
-        finish: list[float] = []
-        for k, m in enumerate(self.sm.modules):
-            start = max((finish[p] for p in m.parents), default=0.0) + self.sm.hop_ms
-            wait = 1000.0 * pending[k] / self.throughput[k]
-            finish.append(start + (wait + m.worst_latency_ms) * self.slowdown[k])
-        return max(finish[k] for k, m in enumerate(self.sm.modules) if m.is_exit)
+        latency = {m.name: (1000.0 * pending[k] / self.throughput[k] + m.worst_latency_ms) * self.slowdown[k]
+                   for k, m in enumerate(self.sm.modules)}
+        return longest_path_ms(self.dag, latency, self.sm.hop_ms)
 
     def decide(self, pending: Sequence[int], in_flight: int) -> Decision:
         """Admit the next request or say why not."""

@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable
 
 import numpy as np
 
-from skinflint.sim.result import percentiles
+from skinflint.stats import percentiles
 
 Send = Callable[[], Awaitable[tuple[int, float]]]
 

@@ -1,10 +1,37 @@
 """Runtime metrics. `NullMetrics` records nothing (the runtime's own counts still hold);
 `PrometheusMetrics` (the `serve` extra) exports latency histograms per module and end to end,
-batch sizes, queue depth, worker utilisation and admitted/refused/late/failed counts."""
+batch sizes, queue depth, worker utilisation, admitted/refused/late/failed counts, and the plan
+being served: its $/h, workers per hardware type, SLO and module budgets.
+
+The metric names below are the contract with dashboards (deploy/grafana.py builds its queries
+from them; a test scrapes a real registry and checks that every series it queries exists)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+REQUESTS = "skinflint_requests"                          # counter {outcome}: OUTCOMES
+REQUEST_LATENCY = "skinflint_request_latency_seconds"    # histogram: end to end
+MODULE_LATENCY = "skinflint_module_latency_seconds"      # histogram {module}: items ready to done
+BATCH_SIZE = "skinflint_batch_size"                      # histogram {module}: batch sizes started
+WORKER_BUSY = "skinflint_worker_busy_seconds"            # counter {module}: time on batches
+QUEUE_DEPTH = "skinflint_queue_depth"                    # gauge {module}: items waiting or running
+WORKERS = "skinflint_workers"                            # gauge {module}: workers serving it (shared ones count per module)
+IN_FLIGHT = "skinflint_in_flight"                        # gauge: requests in the runtime
+PLAN_COST = "skinflint_plan_cost_per_hour"               # gauge: USD per hour of the plan served
+PLAN_WORKERS = "skinflint_plan_workers"                  # gauge {hardware}: workers rented, each counted once
+SLO = "skinflint_slo_seconds"                            # gauge: the app's end-to-end objective
+MODULE_BUDGET = "skinflint_module_budget_seconds"        # gauge {module}: the plan's latency budget
+OUTCOMES = ("admitted", "refused", "on_time", "late", "failed")
+KINDS = {REQUESTS: "counter", REQUEST_LATENCY: "histogram", MODULE_LATENCY: "histogram", BATCH_SIZE: "histogram",
+         WORKER_BUSY: "counter", QUEUE_DEPTH: "gauge", WORKERS: "gauge", IN_FLIGHT: "gauge", PLAN_COST: "gauge",
+         PLAN_WORKERS: "gauge", SLO: "gauge", MODULE_BUDGET: "gauge"}
+SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created"), "gauge": ("",)}
+
+
+def exported_series() -> set[str]:
+    """Every series name a scrape of PrometheusMetrics shows (a counter `x` is scraped as `x_total`, ...)."""
+    return {name + suffix for name, kind in KINDS.items() for suffix in SUFFIXES[kind]}
 
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0,
                      2.0, 5.0)
@@ -43,26 +70,34 @@ class PrometheusMetrics(NullMetrics):
         import prometheus_client as pc
         self.registry = pc.CollectorRegistry()
         r = self.registry
-        self.requests = pc.Counter("skinflint_requests", "Requests by outcome", ["outcome"], registry=r)
-        self.latency = pc.Histogram("skinflint_request_latency_seconds", "End-to-end latency",
-                                    buckets=LATENCY_BUCKETS_S, registry=r)
-        self.module_latency = pc.Histogram("skinflint_module_latency_seconds", "Items ready to done, per module",
+        self.requests = pc.Counter(REQUESTS, "Requests by outcome", ["outcome"], registry=r)
+        self.latency = pc.Histogram(REQUEST_LATENCY, "End-to-end latency", buckets=LATENCY_BUCKETS_S, registry=r)
+        self.module_latency = pc.Histogram(MODULE_LATENCY, "Items ready to done, per module",
                                            ["module"], buckets=LATENCY_BUCKETS_S, registry=r)
-        self.batch_size = pc.Histogram("skinflint_batch_size", "Batch sizes started", ["module"],
-                                       buckets=BATCH_BUCKETS, registry=r)
-        self.busy = pc.Counter("skinflint_worker_busy_seconds", "Time workers of a module spent on batches "
+        self.batch_size = pc.Histogram(BATCH_SIZE, "Batch sizes started", ["module"], buckets=BATCH_BUCKETS, registry=r)
+        self.busy = pc.Counter(WORKER_BUSY, "Time workers of a module spent on batches "
                                "(rate / workers = utilisation)", ["module"], registry=r)
         self._pc = pc
 
     def bind(self, runtime: Any) -> None:
-        """Queue depth and worker counts read from the runtime when scraped."""
-        depth = self._pc.Gauge("skinflint_queue_depth", "Items waiting or running", ["module"], registry=self.registry)
-        workers = self._pc.Gauge("skinflint_workers", "Workers per module", ["module"], registry=self.registry)
-        inflight = self._pc.Gauge("skinflint_in_flight", "Requests in the runtime", registry=self.registry)
+        """Queue depth and worker counts read from the runtime when scraped; the plan's cost,
+        workers per hardware type, SLO and budgets."""
+        gauge, r, plan = self._pc.Gauge, self.registry, runtime.plan
+        depth = gauge(QUEUE_DEPTH, "Items waiting or running", ["module"], registry=r)
+        workers = gauge(WORKERS, "Workers per module", ["module"], registry=r)
+        inflight = gauge(IN_FLIGHT, "Requests in the runtime", registry=r)
         for k, d in enumerate(runtime.dispatchers):
             depth.labels(d.name).set_function(lambda d=d: d.pending)
             workers.labels(d.name).set(len(runtime.workers[k]))
         inflight.set_function(lambda: runtime.in_flight)
+        gauge(PLAN_COST, "USD per hour of the plan served", registry=r).set(plan.cost_per_hour)
+        rented = gauge(PLAN_WORKERS, "Workers rented per hardware type", ["hardware"], registry=r)
+        for hardware, n in plan.workers_by_hardware().items():
+            rented.labels(hardware).set(n)
+        gauge(SLO, "End-to-end latency objective", registry=r).set(plan.slo_ms / 1000.0)
+        budget = gauge(MODULE_BUDGET, "Latency budget per module", ["module"], registry=r)
+        for m in plan.modules:
+            budget.labels(m.name).set(m.budget_ms / 1000.0)
 
     def admitted(self) -> None:
         """Count it."""

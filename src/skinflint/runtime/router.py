@@ -27,8 +27,8 @@ from skinflint.runtime.backends import Backend
 from skinflint.runtime.dispatcher import ModuleDispatcher
 from skinflint.runtime.metrics import NullMetrics
 from skinflint.runtime.timers import Timers
-from skinflint.sim.fanout import as_fraction
-from skinflint.sim.topology import compile_model
+from skinflint.fanout import as_fraction
+from skinflint.topology import compile_model
 from skinflint.spec.types import Spec
 
 

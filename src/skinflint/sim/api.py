@@ -15,11 +15,11 @@ from skinflint.plan import FleetPlan, Plan
 from skinflint.sim.arrivals import ArrivalProcess, make_arrivals
 from skinflint.sim.composite import compose
 from skinflint.sim.engine import run_events
+from skinflint.fanout import item_counts
 from skinflint.sim.admission import MaxInFlight
-from skinflint.sim.fanout import item_counts
 from skinflint.sim.jitter import Jitter
 from skinflint.sim.result import SimResult
-from skinflint.sim.topology import SimModel, compile_model
+from skinflint.topology import SimModel, compile_model
 from skinflint.sim.vector import run_vector, supports
 from skinflint.spec.types import Spec
 

@@ -24,7 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from skinflint.errors import SpecError
-from skinflint.sim.topology import SimModel, SimModule, SimWorker
+from skinflint.topology import SimModel, SimModule, SimWorker
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def longest_cycle_ms(plan: Plan) -> float:
     for m in plan.modules:
         if m.groups and m.dispatch == BATCH_AWARE:
             cycles.append(1000.0 * sum(g.workers * g.batch_size for g in m.groups) / m.rate)
-        cycles += [1000.0 * g.batch_size * g.workers / g.rate for g in m.groups if g.rate]
+        cycles += [1000.0 * g.batch_size * g.workers / g.share_rate for g in m.groups if g.share_rate]
     return max(cycles, default=0.0)
 
 

@@ -13,20 +13,9 @@ from typing import Any
 import numpy as np
 
 from skinflint.plan import Plan
-from skinflint.sim.topology import SimModel
 from skinflint.sim.trace import COMPLETED, DROP_REASONS, Trace
-
-PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9))
-
-
-def percentiles(values: np.ndarray) -> dict[str, float]:
-    """p50, p90, p99, p99.9 (each an observed value: the smallest one with at least that share of
-    the values at or below it) and max; NaN when there are none."""
-    values = np.asarray(values, dtype=float)
-    if values.size == 0:
-        return {k: float("nan") for k, _ in PERCENTILES} | {"max": float("nan")}
-    qs = np.percentile(values, [q for _, q in PERCENTILES], method="inverted_cdf")
-    return {k: float(v) for (k, _), v in zip(PERCENTILES, qs)} | {"max": float(values.max())}
+from skinflint.stats import percentiles
+from skinflint.topology import SimModel
 
 
 @dataclass

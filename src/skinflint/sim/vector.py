@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from skinflint.sim.topology import SimModel, SimModule
+from skinflint.topology import SimModel, SimModule
 from skinflint.sim.trace import COMPLETED, UNFINISHED, ModuleTrace, Trace
 
 

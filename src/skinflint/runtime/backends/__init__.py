@@ -37,11 +37,14 @@ class Backend(Protocol):
         ...
 
 
-def _load_builtin() -> None:
-    from skinflint.runtime.backends import embedded, ray_backend  # noqa: F401  (register on import)
+def _builtin() -> dict[str, Callable[..., Backend]]:
+    from skinflint.runtime.backends.embedded import EmbeddedBackend
+    from skinflint.runtime.backends.ray_backend import RayBackend
+
+    return {"embedded": EmbeddedBackend, "ray": RayBackend}
 
 
-_REGISTRY: Registry[Callable[..., Backend]] = Registry("backend", "--backend", _load_builtin)
+_REGISTRY: Registry[Callable[..., Backend]] = Registry("backend", "--backend", _builtin)
 
 
 def register_backend(name: str, factory: Callable[..., Backend]) -> Callable[..., Backend]:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Sequence
 
 from skinflint.errors import SpecError
-from skinflint.runtime.backends import register_backend
 from skinflint.runtime.workers import OnnxRunner, SleepRunner, ThreadWorker, onnx_input_shape
 
 RUNNERS = ("onnx", "sleep")
@@ -75,6 +74,3 @@ class EmbeddedBackend:
 
     def close(self) -> None:
         """Nothing to release."""
-
-
-register_backend("embedded", EmbeddedBackend)

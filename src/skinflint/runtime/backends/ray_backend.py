@@ -20,11 +20,16 @@ from typing import Any, Sequence
 
 from skinflint.errors import SpecError
 from skinflint.extras import require
-from skinflint.runtime.backends import register_backend
 from skinflint.runtime.backends.embedded import ModelShapes, model_file
 from skinflint.runtime.workers import View
 
 READY_TIMEOUT_S = 120.0
+
+
+def actor_options(hardware: str) -> dict[str, Any]:
+    """What one worker actor asks Ray for: one CPU and one unit of the custom resource named after
+    its hardware type (deploy/kuberay.py gives each worker pod exactly this)."""
+    return {"num_cpus": 1, "resources": {hardware: 1}}
 
 
 def _ray() -> Any:
@@ -110,7 +115,7 @@ class RayBackend:
             self.start({hardware: 1})
         sources: dict[str, Any] = {m: t if self.runner == "sleep" else str(model_file(self.models_dir, m))
                                    for m, t in models.items()}
-        actor = self._actor_cls.options(num_cpus=1, resources={hardware: 1}, max_restarts=-1,
+        actor = self._actor_cls.options(**actor_options(hardware), max_restarts=-1,
                                         max_task_retries=-1).remote(self.runner, sources)
         try:
             self.ray.get(actor.ready.remote(), timeout=READY_TIMEOUT_S)
@@ -125,6 +130,3 @@ class RayBackend:
         """Shut down the local cluster this backend started."""
         if self._started_here and self.ray.is_initialized():
             self.ray.shutdown()
-
-
-register_backend("ray", RayBackend)

@@ -38,11 +38,13 @@ class ArrivalProcess(Protocol):
 ArrivalFactory = Callable[..., ArrivalProcess]
 
 
-def _load_builtin() -> None:
-    from skinflint.sim.arrivals import basic, varying  # noqa: F401  (register on import)
+def _builtin() -> dict[str, ArrivalFactory]:
+    from skinflint.sim.arrivals import basic, varying
+
+    return basic.BUILTIN | varying.BUILTIN
 
 
-_REGISTRY: Registry[ArrivalFactory] = Registry("arrival process", "--arrivals", _load_builtin)
+_REGISTRY: Registry[ArrivalFactory] = Registry("arrival process", "--arrivals", _builtin)
 
 
 def register_arrivals(name: str, factory: ArrivalFactory) -> ArrivalFactory:

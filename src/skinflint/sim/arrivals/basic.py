@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skinflint.sim.arrivals import register_arrivals
 
 
 def _positive(name: str, value: float) -> float:
@@ -125,7 +124,4 @@ def on_off(rate: float, ratio: float = 4.0, burst_s: float = 1.0) -> Bursty:
     return Bursty(rate, ratio, burst_s, 1.0 / ratio, name="onoff")
 
 
-register_arrivals("uniform", Uniform)
-register_arrivals("poisson", Poisson)
-register_arrivals("bursty", Bursty)
-register_arrivals("onoff", on_off)
+BUILTIN = {"uniform": Uniform, "poisson": Poisson, "bursty": Bursty, "onoff": on_off}

@@ -12,7 +12,6 @@ from typing import Callable
 import numpy as np
 
 from skinflint.errors import SpecError
-from skinflint.sim.arrivals import register_arrivals
 from skinflint.spec.files import read_csv_rows, read_text
 
 MODES = ("poisson", "uniform")
@@ -164,6 +163,4 @@ def replay(file: str, unit: str = "s") -> Replay:
     return Replay(tuple((times - times[0]).tolist()), str(file))
 
 
-register_arrivals("varying", varying)
-register_arrivals("diurnal", diurnal)
-register_arrivals("replay", replay)
+BUILTIN = {"varying": varying, "diurnal": diurnal, "replay": replay}

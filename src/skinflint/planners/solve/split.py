@@ -27,6 +27,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from skinflint.model import longest_after
 from skinflint.spec.types import App
 
 TOL = 1e-9
@@ -210,9 +211,7 @@ def _live_cut_dp(app: App, fronts: dict[str, _Front], slo: float,
     """Exact DP over the live cut; False if the state space outgrows `max_states`."""
     names = [m.name for m in app.modules]
     least = {n: float(fronts[n].lat.min()) for n in names}
-    suffix: dict[str, float] = {}
-    for m in reversed(app.modules):  # least latency still to come after m on any path
-        suffix[m.name] = max((suffix[k] + least[k] for k in app.children(m.name)), default=0.0)
+    suffix = longest_after(app.modules, least, 0.0)  # least latency still to come after m on any path
     remaining_children = {n: len(app.children(n)) for n in names}
     live: list[str] = []
     finish = np.zeros((1, 0))

@@ -17,8 +17,8 @@ from itertools import groupby
 
 import numpy as np
 
-from skinflint.model import RTOL, Config, cover_needed, leq
-from skinflint.planners.cover import min_cover, min_cover_cost
+from skinflint.model import RTOL, Config, cover_needed, leq, pool_cover_needed
+from skinflint.planners.solve.cover import min_cover, min_cover_cost
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,12 @@ def _eligible_items(per_hw: dict[str, list[Config]], slowest_ms: float) -> list[
 
 
 def _dedicated_need(slowest_ms: float, rate: float, utilization: float, slot: Slot | None,
-                    extra_cover: int = 0) -> int:
-    """sum(n b) the dedicated workers must reach. A slot joins the module's cycle as one more
-    worker of batch b_s (rule 2), so it counts towards the cover, and the module cycle
-    T_m = 1000 (sum n b + b_s) / r must be at least the shared cycle T_s."""
-    need = cover_needed(slowest_ms, rate, utilization) + extra_cover
+                    streams: int = 1) -> int:
+    """sum(n b) the dedicated workers must reach (a pool's `streams` merged streams need more:
+    model.pool_cover_needed). A slot joins the module's cycle as one more worker of batch b_s
+    (rule 2), so it counts towards the cover, and the module cycle T_m = 1000 (sum n b + b_s) / r
+    must be at least the shared cycle T_s."""
+    need = pool_cover_needed(slowest_ms, rate, utilization, streams)
     if slot is None:
         return need
     need = max(need, cover_needed(slot.cycle_ms, rate, 1.0))
@@ -81,7 +82,7 @@ def _dedicated_need(slowest_ms: float, rate: float, utilization: float, slot: Sl
 
 
 def _best_cover(per_hw: dict[str, list[Config]], d_min: float, rate: float, utilization: float,
-                slot: Slot | None, best: float, extra_cover: int = 0) -> tuple[float, list[Config], int] | None:
+                slot: Slot | None, best: float, streams: int = 1) -> tuple[float, list[Config], int] | None:
     """Cheapest cover over slowest batch times D >= d_min (and >= the slot's d) with the eligible
     configs, if cheaper than `best`: tried in order of their fluid bound, stopping when the
     bound cannot beat the best so far."""
@@ -90,7 +91,7 @@ def _best_cover(per_hw: dict[str, list[Config]], d_min: float, rate: float, util
     candidates = []
     for d in sorted(x for x in eligible_d if x >= d_min and x >= floor_d):
         items = _eligible_items(per_hw, d)
-        need = _dedicated_need(d, rate, utilization, slot, extra_cover)
+        need = _dedicated_need(d, rate, utilization, slot, streams)
         if need <= 0:
             candidates.append((0.0, d, [], need))
         elif items:
@@ -121,12 +122,12 @@ def cheapest_cost(configs: list[Config], rate: float, utilization: float, budget
 
 def module_frontier(configs: list[Config], rate: float, utilization: float = 1.0,
                     max_budget_ms: float = math.inf, slot: Slot | None = None,
-                    extra_cover: int = 0) -> list[FrontierPoint]:
+                    streams: int = 1) -> list[FrontierPoint]:
     """Pareto frontier (budget ascending, cost strictly descending) up to `max_budget_ms`.
 
     With a `slot`, the module also holds that slot on a shared worker: budgets start at the
-    slot's worst latency and the slowest batch time is at least the slot's d. `extra_cover`
-    raises the cover a cycle needs (a pool of k merged streams needs k - 1 more, docs/pools.md)."""
+    slot's worst latency and the slowest batch time is at least the slot's d. A pool serves
+    `streams` = k merged streams, whose cycle needs k - 1 more (docs/sharing-and-pools.md)."""
     per_hw: dict[str, list[Config]] = {}
     frontier: list[FrontierPoint] = []
     best = math.inf
@@ -147,7 +148,7 @@ def module_frontier(configs: list[Config], rate: float, utilization: float = 1.0
             continue
         d_min = -math.inf if first else min(c.latency_ms for c in new)
         first = False
-        found = _best_cover(per_hw, d_min, rate, utilization, slot, best, extra_cover)
+        found = _best_cover(per_hw, d_min, rate, utilization, slot, best, streams)
         if found is not None:
             best = found[0]
             frontier.append(FrontierPoint(budget, best, tuple(found[1]), found[2], slot))

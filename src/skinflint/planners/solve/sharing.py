@@ -23,8 +23,8 @@ import itertools
 from dataclasses import dataclass
 
 from skinflint.model import Config, leq
-from skinflint.planners.frontier import FrontierPoint, Slot, as_arrays, cheapest_cost, module_frontier
-from skinflint.planners.split import split_slo
+from skinflint.planners.solve.frontier import FrontierPoint, Slot, as_arrays, cheapest_cost, module_frontier
+from skinflint.planners.solve.split import split_slo
 from skinflint.spec.types import Spec
 
 EXACT_MAX_MODULES = 3
