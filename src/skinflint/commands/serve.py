@@ -18,7 +18,7 @@ from skinflint.spec.loader import load_spec
 from skinflint.spec.types import Spec
 
 if TYPE_CHECKING:
-    from skinflint.daynight.loop import LoopSettings
+    from skinflint.control.loop import LoopSettings
     from skinflint.runtime.live import LiveRuntime
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -63,7 +63,7 @@ class EventEngine:
         self.done = [math.nan] * n
         self.fate = [COMPLETED] * n
         self.flying = [0] * len(cm.apps)
-        self.guard = StallGuard(self, looped) if looped else None
+        self.guard = StallGuard(self.items, self.servers, self.server, looped) if looped else None
         # the releases of a batch's children after a hop go as one event (sim.events): nothing can
         # come between them unless a batch takes no time or the stall guard looks in between
         positive = all(min(t.worker.times_ms) > 0 for s in range(cm.n_servers) for t in cm.server_workers(s))

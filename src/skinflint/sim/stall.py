@@ -13,20 +13,21 @@ Only policies that declare `OpenBatch` take part; another policy's open state is
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 from skinflint.dispatch.base import OpenBatch
-
-if TYPE_CHECKING:  # pragma: no cover
-    from skinflint.sim.engine import EventEngine
+from skinflint.sim.items import Items
+from skinflint.sim.servers import Servers
 
 
 class StallGuard:
-    """Closes the open batch of each looped pool server that would wait on itself."""
+    """Closes the open batch of each looped pool server that would wait on itself; reads the
+    engine's `items` (live arrival times) and `servers` (live item batches), module m's server
+    being `server[m]`."""
 
-    def __init__(self, engine: EventEngine, looped: Sequence[int]) -> None:
-        self.e, self.servers = engine, engine.servers
-        self.open = [isinstance(p, OpenBatch) for p in engine.servers.policies]
+    def __init__(self, items: Items, servers: Servers, server: Sequence[int], looped: Sequence[int]) -> None:
+        self.items, self.servers, self.server = items, servers, server
+        self.open = [isinstance(p, OpenBatch) for p in servers.policies]
         self.looped = [s for s in looped if self.open[s]]
 
     def unstall(self, now: float) -> None:
@@ -43,11 +44,11 @@ class StallGuard:
         if x is None or x >= self.servers.expected[s]:
             return False
         m, j = self.servers.module_item(s, x)
-        return self._blocked(m, self.e.items.request[m][j], target, seen)
+        return self._blocked(m, self.items.request[m][j], target, seen)
 
     def _blocked(self, m: int, i: int, target: int, seen: set[int]) -> bool:
         """Request i's release at module m waits on target's open batch."""
-        e, servers, items = self.e, self.servers, self.e.items
+        servers, items = self.servers, self.items
         for p in items.parents[m]:
             first = items.first[p]
             for j in range(first[i], first[i + 1]):
@@ -57,7 +58,7 @@ class StallGuard:
                     if self._blocked(p, i, target, seen):
                         return True
                     break
-                s, x = e.server[p], servers.server_item(p, j)
+                s, x = self.server[p], servers.server_item(p, j)
                 if self.open[s] and servers.policies[s].is_queued(x):
                     continue  # closed, waiting for its worker
                 if s == target:
