@@ -12,7 +12,7 @@ import typer
 
 from skinflint.api import plan as make_plan
 from skinflint.cli import app
-from skinflint.commands.simulate import load_plan, parse_arrivals, parse_named
+from skinflint.commands.parsing import load_plan, parse_arrivals, parse_named
 from skinflint.errors import SpecError
 from skinflint.spec.loader import load_spec
 from skinflint.spec.types import Spec
