@@ -93,10 +93,12 @@ def _run(plans: list[Plan], models: list[SimModel], arrivals: list, duration_s: 
     get_policy_factory(pool_policy)
     close = EarlyClose() if early_close is True else (early_close or None)
     counts = [item_counts(times[cm.app_of[k]].size, m.rate_factor) for k, m in enumerate(cm.modules)]
-    items = [int(c.sum()) for c in counts]
-    items += [sum(items[k] for k in p.members) for p in cm.pools]
-    jit = [None if jitter is None or (s < len(cm.modules) and cm.server[s] != s)
-           else np.asarray(jitter(rng, items[s])) for s in range(cm.n_servers)]
+    jit: list[np.ndarray | None] = [None] * cm.n_servers
+    if jitter is not None:  # one draw per item of each server (a pooled module's own server has none)
+        items = [int(c.sum()) for c in counts]
+        items += [sum(items[k] for k in p.members) for p in cm.pools]
+        jit = [None if s < len(cm.modules) and cm.server[s] != s else np.asarray(jitter(rng, items[s]))
+               for s in range(cm.n_servers)]
     stop_ms = math.inf if drain_s is None else 1000.0 * (duration_s + drain_s)
     fast = (len(models) == 1 and not cm.pools and close is None and max_in_flight is None
             and all(p == "cyclic" for p in names[0].values()) and supports(models[0], jitter is not None))
