@@ -35,8 +35,8 @@ def plan_command(
     hardware: Optional[str] = typer.Option(None, "--hardware", help="Comma-separated hardware subset."),
     no_sharing: bool = typer.Option(False, "--no-sharing", help="No shared workers (dedicated workers only)."),
     pools: bool = typer.Option(False, "--pools", help="Modules running the same model may share one pool."),
-    fanout_lag: bool = typer.Option(False, "--fanout-lag",
-                                    help="Add the fan-out lag to W: safe when a request's items arrive together."),
+    fanout_lag: bool = typer.Option(True, "--fanout-lag", hidden=True,
+                                    help="No-op: W includes the fan-out lag by default (fanout: spread on a module opts out)."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the plan JSON here."),
 ) -> None:

@@ -21,7 +21,7 @@ class PlanOptions:
     headroom: float = 0.0
     hardware: tuple[str, ...] | None = None
     sharing: bool = True
-    fanout_lag: bool = False
+    fanout_lag: bool = True    # MODEL.md: W includes the fan-out lag (per module: fanout together)
     pools: bool = False   # modules of one app that run the same model may share a pool (fleets: always)
 
     def __post_init__(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
@@ -23,6 +23,7 @@ class ModuleEntry(BaseModel):
     after: list[Name] | Name = []
     rate_factor: PositiveNumber = 1.0
     adapter: StrictStr = ""  # runtime: how its inputs are made from the request and its parents' outputs
+    fanout: Literal["together", "spread"] = "together"  # MODEL.md's fan-out lag: items of a request at once
     description: StrictStr = ""
 
 
@@ -61,7 +62,8 @@ def build_app(parsed: AppFile, source: Path) -> App:
         parents[m.name] = tuple(after)
     order = _topological_order(parents, source, index)
     entries = {m.name: m for m in parsed.modules}
-    modules = tuple(Module(n, entries[n].model, parents[n], float(entries[n].rate_factor), entries[n].adapter)
+    modules = tuple(Module(n, entries[n].model, parents[n], float(entries[n].rate_factor), entries[n].adapter,
+                           entries[n].fanout)
                     for n in order)
     return App(parsed.name, float(parsed.rate), float(parsed.slo_ms), modules, float(parsed.hop_ms))
 
