@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 
 from skinflint.plan import Plan
 from skinflint.report import html, plots
 from skinflint.report.build import DayReport, Report
+from skinflint.spec.types import Spec
 
 HOURS_PER_MONTH = 730.0
 
@@ -109,5 +111,13 @@ def render_report(report: Report) -> str:
         ("Cost over a day", _day(report.day)),
     ]
     return html.page(f"skinflint report: {app.name} at {app.rate:g} req/s, SLO {app.slo_ms:g} ms", sections,
-                     "Made by skinflint report. Poisson runs use deadline-aware early close; prices are the "
-                     "catalog's on-demand $/h.")
+                     "Made by skinflint report. Poisson runs use deadline-aware early close; "
+                     + prices_note(report.spec))
+
+
+def prices_note(spec: Spec) -> str:
+    """Where the prices come from: a bundled catalog, or the user's own hardware file."""
+    source = str(spec.sources.get("hardware", ""))
+    if source.startswith("catalog:"):
+        return f"prices are {source}'s on-demand $/h."
+    return f"prices are the $/h of {Path(source).name or 'the hardware file'}."

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from skinflint.errors import SpecError
-from skinflint.spec.files import validate
+from skinflint.spec.bounds import limit
+from skinflint.spec.files import Bounded, validate
 from skinflint.spec.types import App, Module
 
-PositiveNumber = Annotated[StrictFloat | StrictInt, Field(gt=0, allow_inf_nan=False)]
-NonNegativeNumber = Annotated[StrictFloat | StrictInt, Field(ge=0, allow_inf_nan=False)]
 Name = Annotated[StrictStr, Field(min_length=1)]
 
 
@@ -21,7 +20,7 @@ class ModuleEntry(BaseModel):
     name: Name
     model: Name
     after: list[Name] | Name = []
-    rate_factor: PositiveNumber = 1.0
+    rate_factor: Bounded("rate_factor") = 1.0
     adapter: StrictStr = ""  # runtime: how its inputs are made from the request and its parents' outputs
     fanout: Literal["together", "spread"] = "together"  # MODEL.md's fan-out lag: items of a request at once
     description: StrictStr = ""
@@ -32,11 +31,11 @@ class AppFile(BaseModel):
     name: Name
     profiles: Name | Annotated[list[Name], Field(min_length=1)]
     hardware: Name
-    rate: PositiveNumber
-    slo_ms: PositiveNumber
-    hop_ms: NonNegativeNumber = 0.0
+    rate: Bounded("rate")
+    slo_ms: Bounded("slo_ms")
+    hop_ms: Bounded("hop_ms") = 0.0
     description: StrictStr = ""
-    modules: Annotated[list[ModuleEntry], Field(min_length=1)]
+    modules: Annotated[list[ModuleEntry], Field(min_length=1, max_length=limit("modules"))]
 
 
 def build_app(parsed: AppFile, source: Path) -> App:
