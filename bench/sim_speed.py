@@ -8,7 +8,8 @@ Plans: the traffic example's detector alone (1 module), and detector -> {vehicle
 (x2.5 fan-out) -> a join module (4 modules), planned by the default planner at 300 req/s.
 Arrivals: Poisson at the planned rate, drawn before timing. Prints the median of the repeats.
 `--against DIR` measures DIR's `src/` (e.g. a `git worktree` of main) and this checkout's side
-by side, alternating one run of each per repeat, each in a fresh process, and prints the ratio.
+by side, alternating one fresh process of each per repeat (each the median of three runs), and
+prints the medians and their ratio.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def rows(path: str, scale: float) -> list[tuple[str, str, int]]:
 
 
 def one_run(tree: Path, name: str, engine: str, n: int) -> float:
-    """One run in a fresh process importing `tree`/src."""
+    """The median of three runs (the first pays for fresh memory) in a fresh process importing `tree`/src."""
     env = dict(os.environ, PYTHONPATH=str(tree / "src"))
     out = subprocess.run([sys.executable, __file__, "--worker", name, engine, str(n)], env=env, check=True,
                          capture_output=True, text=True)
@@ -82,16 +83,17 @@ def one_run(tree: Path, name: str, engine: str, n: int) -> float:
 
 
 def side_by_side(other: Path, table: list[tuple[str, str, int]], repeat: int) -> None:
-    """Median req/s of `other` and of this checkout, alternating runs, and their ratio."""
-    print(f"{'plan':<14} {'path':<7} {'requests':>11} {'before':>12} {'after':>12} {'after/before':>13}"
-          f"   (one core, median of {repeat}; before = {other})")
+    """Median req/s of `other` (before) and of this checkout (after), alternating runs, and their
+    ratio, as a Markdown table."""
+    print(f"req/s on one core, median of {repeat} alternating processes; before = {other.name}, after = {HERE.name}\n")
+    print("| plan | path | requests | before | after | after/before |\n|---|---|---:|---:|---:|---:|")
     for name, engine, n in table:
         runs: dict[Path, list[float]] = {other: [], HERE: []}
         for _ in range(repeat):
             for tree in (other, HERE):
                 runs[tree].append(one_run(tree, name, engine, n))
         before, after = statistics.median(runs[other]), statistics.median(runs[HERE])
-        print(f"{name:<14} {engine:<7} {n:>11,} {before:>12,.0f} {after:>12,.0f} {after / before:>12.2f}x")
+        print(f"| {name} | {engine} | {n:,} | {before:,.0f} | {after:,.0f} | {after / before:.2f}x |")
 
 
 def main() -> None:
@@ -106,7 +108,7 @@ def main() -> None:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     if args.worker:
         name, engine, n = args.worker
-        print(measure(name, int(n), engine, 1)[0])
+        print(statistics.median(measure(name, int(n), engine, 3)))
         return
     table = rows(args.path, args.scale)
     if args.against:
@@ -117,8 +119,16 @@ def main() -> None:
         print(f"{name:<14} {engine:<7} {n:>11,} {statistics.median(measure(name, n, engine, args.repeat)):>15,.0f}")
 
 
-if __name__ == "__main__":
-    from record import record
+def record_argv(argv: list[str]) -> list[str]:
+    """The command line that names the results file: `--against` without the other checkout's path."""
+    return [a for k, a in enumerate(argv) if k == 0 or argv[k - 1] != "--against"]
 
-    with record(__file__, sys.argv[1:]):
+
+if __name__ == "__main__":
+    if "--worker" in sys.argv:   # one run for side_by_side: its figure on stdout only
         main()
+    else:
+        from record import record
+
+        with record(__file__, record_argv(sys.argv[1:])):
+            main()
