@@ -74,10 +74,10 @@ class Servers:
             b_size.append(k)
             if live is not None:
                 self._live_items(s, items, q)
-            if items[-1] - a + 1 == k if in_order else max(items) - min(items) + 1 == k:
-                a = items[0] if in_order else min(items)
-                b_first.append(a)
-                items = range(a, a + k)  # a run of consecutive items
+            low = a if in_order else min(items)   # (distinct items: a span of k is a run)
+            if (items[-1] if in_order else max(items)) - low + 1 == k:
+                b_first.append(low)
+                items = range(low, low + k)  # a run of consecutive items
             else:
                 b_first.append(-1)
                 scattered.append((q, items))
