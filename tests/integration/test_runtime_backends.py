@@ -109,8 +109,9 @@ def test_a_failing_request_ends_with_its_reason_and_the_rest_go_on(runtime: Runt
 
 
 @pytest.mark.parametrize("bad, reason", [
-    (np.zeros((32, 32), np.float32), "3 non-empty axes"),
-    (np.full((3, 4, 4), np.nan, np.float32), "NaN"),
+    (np.zeros((32, 32), np.float32), r"entry model's shape \[3, 32, 32\]"),
+    (np.zeros((1, 1, 1_000_000), np.float32), r"entry model's shape"),    # refused before any resize (issue 14)
+    (np.full((3, 32, 32), np.nan, np.float32), "NaN"),
     (np.array([["a"]], dtype=object), "numeric"),
 ])
 def test_malformed_tensors_are_refused_with_a_reason(runtime: Runtime, bad, reason):

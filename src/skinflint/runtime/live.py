@@ -116,14 +116,15 @@ class LiveRuntime:
         """Admitted requests not yet ended, over all runtimes (draining ones included)."""
         return sum(r.in_flight for r in self.runtimes)
 
-    def submit(self, frame: np.ndarray) -> Any:
-        """Hand `frame` to the live runtime (its future, or Refused at once)."""
+    def submit(self, frame: np.ndarray, arrival_ms: float | None = None) -> Any:
+        """Hand `frame` to the live runtime (its future, or Refused at once); `arrival_ms` as
+        Runtime.submit's (the runtimes of one factory share a clock)."""
         with self._lock:
             self._offered += 1
             rt = self._live
             self._users[id(rt)] = self._users.get(id(rt), 0) + 1
         try:
-            return rt.submit(frame)
+            return rt.submit(frame, arrival_ms)
         finally:
             with self._lock:
                 self._users[id(rt)] -= 1
@@ -202,7 +203,12 @@ class LiveRuntime:
 
 
 def make_runtime_factory(spec: Spec, backend: Callable[[], Backend], **runtime_options: Any) -> Callable[[Plan], Runtime]:
-    """A `make_runtime(plan)` building a `Runtime` with a fresh backend from `backend()` and the options."""
+    """A `make_runtime(plan)` building a `Runtime` with a fresh backend from `backend()` and the
+    options; every runtime it makes reads one clock (unless `clock` is given), so an arrival time
+    taken from one is valid for the next."""
+    start = time.perf_counter()
+    runtime_options.setdefault("clock", lambda: 1000.0 * (time.perf_counter() - start))
+
     def make(plan: Plan) -> Runtime:
         return Runtime(plan, spec, backend(), **runtime_options)
     return make

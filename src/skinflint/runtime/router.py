@@ -78,15 +78,16 @@ class Runtime:
 
     def __init__(self, plan: Plan, spec: Spec, backend: Backend, *, early_close: EarlyClose | None = EarlyClose(),
                  max_in_flight: int = 1000, metrics: Any = None, clock: Callable[[], float] | None = None,
-                 batch_log: Any = None) -> None:
-        """`batch_log`: a runtime.batchlog.BatchLog to record every completed batch's latency (calibration)."""
+                 batch_log: Any = None, admission_slack: float = 1.0) -> None:
+        """`batch_log`: a runtime.batchlog.BatchLog to record every completed batch's latency (calibration);
+        `admission_slack`: admit while the estimate is within this fraction of the SLO."""
         self.plan, self.spec, self.backend = plan, spec, backend
         self.batch_log = batch_log
         self.sm = compile_model(plan, spec)
         start = time.perf_counter()
         self.clock = clock or (lambda: 1000.0 * (time.perf_counter() - start))
         self.metrics = metrics or NullMetrics()
-        self.admission = Admission(self.sm, max_in_flight)
+        self.admission = Admission(self.sm, max_in_flight, admission_slack)
         self.timers = Timers(self.clock)
         self._lock = threading.Lock()
         self._owner: list[dict[int, tuple[_Request, int]]] = [{} for _ in self.sm.modules]
@@ -134,19 +135,22 @@ class Runtime:
         """Items waiting or running per module."""
         return [d.pending for d in self.dispatchers]
 
-    def submit(self, frame: np.ndarray) -> Future:
-        """Admit `frame` (or raise Refused at once); the future holds a Result or a RequestFailed."""
+    def submit(self, frame: np.ndarray, arrival_ms: float | None = None) -> Future:
+        """Admit `frame` (or raise Refused at once); the future holds a Result or a RequestFailed.
+        `arrival_ms` (this runtime's clock; default now): when the request reached the server —
+        admission counts the time it already waited, and its deadlines run from then."""
         frame = self.check_frame(frame)
         fut: Future = Future()
         with self._lock:
-            decision = self.admission.decide(self.pending(), self.in_flight)
+            now = self.clock()
+            arrival = now if arrival_ms is None else min(float(arrival_ms), now)
+            decision = self.admission.decide(self.pending(), self.in_flight, waited_ms=now - arrival)
             if not decision.admit:
                 self.counts["refused"] += 1
                 self.metrics.refused()
                 raise Refused(decision)
             n = len(self.sm.modules)
-            now = self.clock()
-            req = _Request(self._seq, now, frame, fut, [0] * n, [len(m.parents) for m in self.sm.modules],
+            req = _Request(self._seq, arrival, frame, fut, [0] * n, [len(m.parents) for m in self.sm.modules],
                            [False] * n, [None] * n, [float("nan")] * n, [float("nan")] * n,
                            sum(m.is_exit for m in self.sm.modules), hops=[0] * n)
             self._seq += 1
@@ -159,13 +163,14 @@ class Runtime:
         return fut
 
     def check_frame(self, frame: Any) -> np.ndarray:
-        """The request tensor as float32 with the entry model's rank, finite; ValueError says why not."""
+        """The request tensor as float32 of exactly the entry model's input shape, finite;
+        ValueError says why not. The shape and dtype are checked before anything is copied."""
         arr = np.asarray(frame)
         if arr.dtype.kind not in "biuf":
             raise ValueError(f"the tensor must be numeric (got dtype {arr.dtype})")
-        if arr.ndim != len(self.entry_shape) or 0 in arr.shape:
-            raise ValueError(f"the tensor must have {len(self.entry_shape)} non-empty axes like "
-                             f"{list(self.entry_shape)} (got shape {list(arr.shape)})")
+        if arr.shape != tuple(self.entry_shape):
+            raise ValueError(f"the tensor must have the entry model's shape {list(self.entry_shape)} "
+                             f"(got shape {list(arr.shape)})")
         arr = arr.astype(np.float32, copy=False)
         if not np.all(np.isfinite(arr)):
             raise ValueError("the tensor has NaN or infinite values")
