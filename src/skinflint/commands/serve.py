@@ -13,13 +13,14 @@ import typer
 
 from skinflint.api import plan as make_plan
 from skinflint.cli import app
-from skinflint.commands.simulate import load_plan, parse_arrivals, parse_named
+from skinflint.commands.parsing import parse_arrivals, parse_named
 from skinflint.errors import SpecError
+from skinflint.plan import load_plan
 from skinflint.spec.loader import load_spec
 from skinflint.spec.types import Spec
 
 if TYPE_CHECKING:
-    from skinflint.daynight.loop import LoopSettings
+    from skinflint.control.loop import LoopSettings
     from skinflint.runtime.live import LiveRuntime
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
