@@ -113,6 +113,11 @@ class DispatchPolicy(Protocol):
         """A timer asked for with `wake_at` fired."""
         ...
 
+    def backlog(self) -> int:
+        """Items that wait for a busy worker (in batches closed, or for workers, that are busy):
+        the queue admission reads (skinflint.admission), not the batch still being collected."""
+        ...
+
 
 @runtime_checkable
 class OpenBatch(Protocol):

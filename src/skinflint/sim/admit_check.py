@@ -11,7 +11,8 @@ they change (everything before it was decided on a correct past), so adopting th
 exactly known prefix grow by at least one request each round; a few rounds settle a plan with
 few refusals, which is every plan worth keeping. Decisions at an instant where another event
 happens too depend on the order of simultaneous events: the check evaluates both orders and
-gives up (the caller runs the event engine) if they differ.
+gives up (the caller runs the event engine) if they differ. A request is decided when it reaches
+its entry modules (arrival + hop_ms), as the event engine decides it.
 """
 
 from __future__ import annotations
@@ -71,11 +72,12 @@ def decisions(admission: Admission, arrival: np.ndarray, admitted: np.ndarray, t
     `admitted` ones (their indices); None if the order of simultaneous events matters."""
     done = np.sort(np.where(np.isnan(trace.done_ms), np.inf, trace.done_ms))
     earlier = np.searchsorted(admitted, np.arange(arrival.size), side="left")   # admitted requests before each
+    at = arrival + admission.hop_ms    # decided when it reaches its entry modules, as the engine does
     out = []
     for strict in (True, False):
-        in_flight = earlier - np.searchsorted(done, arrival, side="left" if strict else "right")
+        in_flight = earlier - np.searchsorted(done, at, side="left" if strict else "right")
         # an entry module's batch closing at an arrival is closed by it, after its decision
-        backlog = [_backlog_at(arrival, closed, launched, mt.batch_size, strict or not s.parents)
+        backlog = [_backlog_at(at, closed, launched, mt.batch_size, strict or not s.parents)
                    for (closed, launched), mt, s in zip(batches, trace.modules, admission.stages)]
         out.append((in_flight >= admission.max_in_flight) | (_estimates(admission, backlog) > admission.slo_ms))
     return out[0] if np.array_equal(out[0], out[1]) else None
@@ -94,15 +96,28 @@ def without(draws: Draws, refused: np.ndarray) -> Draws:
     return Draws(draws.arrival_ms[keep], tuple(firsts), tuple(offsets), tuple(normals))
 
 
-def widen(trace: Trace, admitted: np.ndarray, arrival: np.ndarray) -> Trace:
-    """The run of the `admitted` requests as a trace of all of them, the others refused."""
+def widen(trace: Trace, admitted: np.ndarray, draws: Draws) -> Trace:
+    """The run of the `admitted` requests as a trace of every request of `draws`, the others
+    refused: their items never ran (batch -1) and never arrived (ready NaN), as the engine has it."""
+    arrival = draws.arrival_ms
     n = arrival.size
     done = np.full(n, np.nan)
     done[admitted] = trace.done_ms
     fate = np.full(n, REFUSED, dtype=np.int8)
     fate[admitted] = trace.fate
-    modules = tuple(replace(mt, item_request=admitted[mt.item_request]) for mt in trace.modules)
-    return Trace(arrival, done, fate, modules)
+    kept = np.zeros(n, dtype=bool)
+    kept[admitted] = True
+    modules = []
+    for mt, firsts in zip(trace.modules, draws.firsts):
+        counts = np.diff(firsts)
+        item_request = np.repeat(np.arange(n, dtype=np.int64), counts)
+        mine = kept[item_request]
+        ready = np.full(item_request.size, np.nan)
+        ready[mine] = mt.ready_ms
+        item_batch = np.full(item_request.size, -1, dtype=np.int64)
+        item_batch[mine] = mt.item_batch
+        modules.append(replace(mt, item_request=item_request, ready_ms=ready, _item_batch=item_batch))
+    return Trace(arrival, done, fate, tuple(modules))
 
 
 def run_with_admission(run: Run, admission: Admission, draws: Draws, miss_budget: int | None = None
@@ -122,7 +137,7 @@ def run_with_admission(run: Run, admission: Admission, draws: Draws, miss_budget
             return None
         differ = decided != refused
         if not differ.any():
-            return widen(trace, admitted, arrival), batches, int(refused.sum())
+            return widen(trace, admitted, draws), batches, int(refused.sum())
         certain = int(decided[: int(np.argmax(differ)) + 1].sum())
         if miss_budget is not None and (certain > miss_budget or (
                 rounds >= HOPELESS_ROUNDS and decided.sum() > HOPELESS_FACTOR * max(miss_budget, 1))):

@@ -121,7 +121,7 @@ class Oracle:
                 engines.add("closing")
             else:
                 if got is None:
-                    trace = run_event_engine(plan, self.spec, sm, d, jitter, admission, RUNTIME_EARLY_CLOSE)
+                    trace = run_event_engine(plan, sm, d, jitter, admission, RUNTIME_EARLY_CLOSE)
                     engines.add("event")
                 else:
                     trace = got[0]

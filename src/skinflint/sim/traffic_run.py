@@ -6,8 +6,18 @@ from pathlib import Path
 
 import numpy as np
 
+from skinflint.admission import Admission
+from skinflint.dispatch import EarlyClose, make_policy
 from skinflint.errors import SpecError
-from skinflint.fanout import first_items
+from skinflint.plan import Plan
+from skinflint.sim.admission import RuntimeRule
+from skinflint.sim.composite import compose
+from skinflint.sim.draws import Draws
+from skinflint.sim.engine import run_events
+from skinflint.sim.trace import Trace
+from skinflint.topology import SimModel
+
+from skinflint.errors import SpecError
 from skinflint.sim.arrivals import ArrivalProcess, arrival_kinds, arrival_params, make_arrivals
 from skinflint.traffic import Traffic, parse_named
 
@@ -45,31 +55,27 @@ def arrival_times(traffic: Traffic, rate: float, requests: int, rng: np.random.G
 __all__ = ["arrival_process", "arrival_times"]
 
 
-def run_event_engine(plan, spec, sm, draws, jitter, admission, early_close):  # noqa: ANN001, ANN201
-    """The event engine on pre-drawn randomness with admission (temporary: max_in_flight only,
-    fixed counts, one jitter factor per item; replaced when the engine takes draws)."""
-    from skinflint.sim.api import simulate
-
-    if any(not np.array_equal(np.diff(f), np.diff(first_items(draws.requests, m.rate_factor)))
-           for f, m in zip(draws.firsts, sm.modules)) or any(o is not None for o in draws.offsets_ms):
-        raise SpecError("traffic", "fanout", "this plan needs the event engine, which does not run random or "
-                        "spread fan-out yet", "use fanout together")
-    factors = None
+def run_event_engine(plan: Plan, sm: SimModel, draws: Draws, jitter: list[tuple[np.ndarray, np.ndarray]] | None,
+                     admission: Admission, early_close: EarlyClose) -> Trace:
+    """The event engine on pre-drawn randomness, every module with its plan's policy and early
+    close, the runtime's admission rule applied request by request."""
+    if any(o is not None for o in draws.offsets_ms):
+        raise SpecError("traffic", "fanout", "spread fan-out runs on the fast path only (batch-aware plans "
+                        "without pools or jittered shared workers)", "use fanout together or poisson")
+    cm = compose([sm])
+    if cm.pools and jitter is not None:
+        raise SpecError("traffic", "jitter", "a plan with pools is simulated without batch-time jitter",
+                        "use jitter none, or plan without --pools")
+    n_mod, policies = len(cm.modules), []
+    for s in range(cm.n_servers):   # each module's own policy (topology names it); a pool's is cyclic
+        policies.append(make_policy(cm.modules[s].dispatch if s < n_mod else "cyclic",
+                                    [w.worker for w in cm.server_workers(s)], early_close=early_close,
+                                    group_rates=cm.modules[s].group_rates if s < n_mod else None))
+    jit: list = [None] * cm.n_servers
     if jitter is not None:
-        factors = [np.exp(mu.max() + sigma.max() * z) if z is not None else None
-                   for (mu, sigma), z in zip(jitter, draws.normals)]
-    arr = draws.arrival_ms
-    duration_s = (float(arr[-1]) + 1.0) / 1000.0 if arr.size else 1.0
-
-    class _Fixed:
-        def __init__(self) -> None:
-            self.k = 0
-
-        def __call__(self, rng, n):  # noqa: ANN001, ANN204
-            out = factors[self.k]
-            self.k += 1
-            return out if out is not None else np.ones(n)
-
-    result = simulate(plan, spec, arr, duration_s, np.random.default_rng(0), engine="event", early_close=early_close,
-                      jitter=_Fixed() if factors else None, max_in_flight=admission.max_in_flight)
-    return result.trace
+        jit = [None if draws.normals[k] is None or cm.server[k] != k else (draws.normals[k], *jitter[k])
+               for k in range(len(cm.modules))]
+    counts = [np.diff(f) for f in draws.firsts]
+    rule = RuntimeRule((admission,), (0,))
+    (trace,) = run_events(cm, [draws.arrival_ms], policies, jit, counts, admission=rule, timers=True)
+    return trace
