@@ -88,6 +88,7 @@ class Search:
     def __post_init__(self) -> None:
         self._plans: dict[tuple, Plan | None] = {}
         self._measured: dict[str, Measured] = {}
+        self._infeasible: SkinflintError | None = None   # why the planner found no plan at some headroom
 
     @property
     def target(self) -> float:
@@ -100,8 +101,9 @@ class Search:
             opts = replace(self.options, headroom=headroom, module_headroom=module_headroom, traffic=None)
             try:
                 self._plans[key] = self.planner.plan(planned_spec(self.spec, opts), opts)
-            except SkinflintError:
+            except SkinflintError as e:
                 self._plans[key] = None
+                self._infeasible = self._infeasible or e
         return self._plans[key]
 
     def measure(self, plan: Plan) -> Measured:
@@ -131,6 +133,8 @@ class Search:
             found = self.accepted_at(grid[index])
             if found is None:
                 if index == len(grid) - 1:
+                    if self._best[0] < 0 and self._infeasible is not None:
+                        raise self._infeasible   # no plan at any headroom: the planner's own reason (exit 3)
                     raise TargetUnreachable(self.spec.app.name, self.oracle.traffic, self._best[0], -self._best[1])
                 rejected, index, step = index, min(index + step, len(grid) - 1), step * 2
         while index - rejected > 1:
