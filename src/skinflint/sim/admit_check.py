@@ -86,14 +86,16 @@ def decisions(admission: Admission, arrival: np.ndarray, admitted: np.ndarray, t
 def without(draws: Draws, refused: np.ndarray) -> Draws:
     """The draws of the requests not refused (their items, offsets and jitter draws kept)."""
     keep = ~refused
-    firsts, offsets, normals = [], [], []
+    firsts, offsets, normals, skipped = [], [], [], []
     for f, o, z in zip(draws.firsts, draws.offsets_ms, draws.normals):
         counts = np.diff(f)
+        gone = refused & (counts > 0)
+        skipped.append(float(draws.arrival_ms[gone].max()) if gone.any() else -np.inf)
         items = np.repeat(keep, counts)
         firsts.append(np.concatenate(([0], np.cumsum(counts[keep]))))
         offsets.append(None if o is None else o[items])
         normals.append(None if z is None else z[items])
-    return Draws(draws.arrival_ms[keep], tuple(firsts), tuple(offsets), tuple(normals))
+    return Draws(draws.arrival_ms[keep], tuple(firsts), tuple(offsets), tuple(normals), tuple(skipped))
 
 
 def widen(trace: Trace, admitted: np.ndarray, draws: Draws) -> Trace:

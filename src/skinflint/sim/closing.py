@@ -70,11 +70,13 @@ def _joined_by(joined, t, lo, hi):  # pragma: no cover  (compiled)
 
 @numba.njit(cache=True, nogil=True)
 def close_batches(joined, due, normals, sizes, table, waits, close_before, mu, sigma, slot_offset,
-                  slot_cycle):  # pragma: no cover  (compiled; its Python twin is tested too)
+                  slot_cycle, stream_end):  # pragma: no cover  (compiled)
     """Each batch's (worker, start, duration, size, close time, launch time); see the module
     docstring (launch: when the policy hands it to its worker, >= close; a shared worker's slot
     starts later).
-    `slot_cycle[w] > 0` marks a shared worker's slot; `normals` is empty without jitter."""
+    `slot_cycle[w] > 0` marks a shared worker's slot; `normals` is empty without jitter; the
+    stream ends (its last, partial batch leaves) when its last item joins, or at `stream_end` if
+    later (when the last item a refused request would have brought is skipped)."""
     n_items = joined.size
     n_workers = sizes.size
     out_w = np.empty(n_items, np.int64)
@@ -90,7 +92,7 @@ def close_batches(joined, due, normals, sizes, table, waits, close_before, mu, s
     while s < n_items:
         w = turn
         last = min(s + sizes[w], n_items) - 1
-        closed = joined[last]
+        closed = joined[last] if s + sizes[w] <= n_items else max(joined[last], stream_end)
         size = last - s + 1
         oldest = due[s]
         tau = max(oldest - close_before[w], free[w], joined[s])
@@ -179,8 +181,10 @@ def run_closing(sm: SimModel, draws: Draws, jitter: list[tuple[np.ndarray, np.nd
         sizes, table, waits, close_before, offset, cycle = _worker_arrays(m, close)
         normals = draws.normals[k] if jitter is not None and draws.normals[k] is not None else empty
         mu, sigma = jitter[k] if jitter is not None else (empty, empty)
-        worker, start, dur, size, closed, launch = close_batches(joined, due, normals, sizes, table, waits, close_before,
-                                                         mu, sigma, offset, cycle)
+        worker, start, dur, size, closed, launch = close_batches(joined, due, normals, sizes, table, waits,
+                                                                 close_before, mu, sigma, offset, cycle,
+                                                                 draws.skipped_ms[k] + sm.hop_ms
+                                                                 if draws.skipped_ms else -math.inf)
         done_at.append(request_done(firsts, release, np.repeat(start + dur, size)))
         closes.append((closed, launch))
         traces.append(ModuleTrace(m.name, item_req, ready, None, worker, start, dur, size))
