@@ -164,10 +164,10 @@ class TrafficCheck:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrafficCheck | None":
         """From a plan JSON (None when it has no `traffic`: a plan written before traffic-aware planning)."""
-        if "traffic" not in d:
+        if d.get("traffic") is None:
             return None
         refs = d.get("references") or {}
-        return cls(Traffic.from_dict(d["traffic"], float(d.get("target", 1.0))),
+        return cls(Traffic.from_dict(d["traffic"], float(d.get("target") or 1.0)),
                    None if d.get("attained") is None else float(d["attained"]), tuple(int(s) for s in d.get("seeds", ())),
                    int(d.get("requests", 0)), refs.get("uniform_optimum_per_hour"), refs.get("single_headroom"),
                    refs.get("single_headroom_per_hour"))

@@ -24,8 +24,9 @@ from skinflint.sim import simulate, simulate_fleet
 from skinflint.sim.attainment import simulate_traffic
 from skinflint.sim.jitter_model import module_jitter
 from skinflint.sim.traffic_run import arrival_process
-from skinflint.spec.bounds import MAX_REQUESTS
+from skinflint.spec.bounds import MAX_REQUESTS, parse_text
 from skinflint.spec.loader import load_spec
+from skinflint.traffic import split_named
 
 
 @app.command("simulate")
@@ -67,6 +68,7 @@ def simulate_command(
                         early_close, jitter, fmt, cdf, max_requests)
         return
     spec = load_spec(app_files[0])
+    arrivals, rate = _rate_of(arrivals, rate)
     plan = load_plan(plan_file, spec) if plan_file else None
     made_for = plan.check.traffic if plan is not None and plan.check is not None else None
     traffic = stated_traffic(spec, arrivals if arrivals is not None else made_for, fanout=fanout, jitter=jitter,
@@ -93,6 +95,20 @@ def simulate_command(
         print(json.dumps(result.to_dict(), indent=2))
     else:
         print_result(result)
+
+
+def _rate_of(arrivals: Optional[str], rate: Optional[float]) -> tuple[Optional[str], Optional[float]]:
+    """`--arrivals KIND:rate=R,...` simulates at R req/s (as --rate does): the arrivals without
+    their rate (a plan is made for the app's rate), and the rate."""
+    if arrivals is None:
+        return None, rate
+    kind, raw = split_named(arrivals, "command line", "--arrivals", "KIND[:key=value,...]")
+    if "rate" not in raw:
+        return arrivals, rate
+    given = parse_text("rate", raw.pop("rate"), "command line", "--arrivals rate")
+    if rate is not None and rate != given:
+        raise SpecError("command line", "--arrivals", f"rate={given:g} differs from --rate {rate:g}", "give one of them")
+    return kind + (":" + ",".join(f"{k}={v}" for k, v in raw.items()) if raw else ""), given
 
 
 def _simulate_fleet(app_files: list[Path], plan_file: Optional[Path], arrivals: str, duration: float, seed: int,

@@ -19,7 +19,8 @@ from skinflint.topology import SimModel
 
 from skinflint.errors import SpecError
 from skinflint.sim.arrivals import ArrivalProcess, arrival_kinds, arrival_params, make_arrivals
-from skinflint.traffic import Traffic, parse_named
+from skinflint.spec.bounds import parse_param
+from skinflint.traffic import Traffic, split_named
 
 ARRIVALS_FORM = "KIND[:key=value,...] (e.g. poisson, mmpp:ratio=1.5,share=0.2, cameras:count=60,fps=10,jitter_ms=5)"
 
@@ -28,7 +29,12 @@ def arrival_process(traffic: Traffic, rate: float, base: str | Path | None = Non
                     where: str = "traffic") -> ArrivalProcess:
     """The traffic's arrival process at `rate` (given to processes that take one, unless the
     traffic sets it); a replay file is read relative to `base` (the app file's folder)."""
-    kind, params = parse_named(traffic.arrivals, where, "arrivals", ARRIVALS_FORM)
+    option = "--traffic" if where == "command line" else "arrivals"
+    kind, raw = split_named(traffic.arrivals, where, option, ARRIVALS_FORM)
+    params = {key: parse_param(value, option, key, where) for key, value in raw.items()}
+    if "rate" in params:
+        raise SpecError(where, option, "the arrivals run at the app's rate; they take no rate=",
+                        "set rate: in the app file or --rate")
     if kind not in arrival_kinds():
         raise SpecError(where, "arrivals", f"unknown arrival process {kind!r}",
                         f"choose one of: {', '.join(arrival_kinds())}")

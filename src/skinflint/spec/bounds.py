@@ -210,3 +210,17 @@ def bounds_markdown() -> str:
     lines += ["", "| limit | at most | of |", "|---|---:|---|"]
     lines += [f"| `{name}` | {n:,} | {what} |" for name, (n, what) in LIMITS.items()]
     return "\n".join(lines)
+
+
+def parse_param(text: str, option: str, key: str, where: str = "command line") -> float | str:
+    """A `key=value` value of a `KIND:key=value,...` option: a bounded number when it is written as
+    one, else the text (a file name, a mode); `1_0`, `٤` or `nan` are refused, not read as numbers."""
+    value = text.strip()
+    if _DECIMAL.fullmatch(value):
+        return parse_text("parameter", value, where, f"{option} {key}")
+    try:
+        float(value)
+    except ValueError:
+        return value
+    raise SpecError(where, f"{option} {key}", f"{value!r} is not a number in plain ASCII decimal digits",
+                    "write e.g. 2.5")
