@@ -4,6 +4,10 @@
 req/s; SLOs from tight to loose. Prints p50 / p99 planning time per size.
 
     .venv/bin/python bench/planner_speed.py [--instances 200] [--seed 0]
+    .venv/bin/python bench/planner_speed.py --traffic poisson [--target 0.999]   # simulation in the loop
+
+Without --traffic the plans are MODEL.md's worst case (what `--traffic uniform` plans); with it,
+the traffic-aware search of planners/attain.py, its oracle simulating every candidate.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from dataclasses import replace
 import numpy as np
 
 from skinflint.api import plan_spec
-from skinflint.errors import InfeasibleError
+from skinflint.errors import SkinflintError
 from skinflint.planners import PlanOptions
 from skinflint.planners.solve.bounds import configs_by_module, smallest_feasible_slo
 from skinflint.testing.instances import random_spec
+from skinflint.traffic import Traffic
 
 BATCHES = [1, 2, 4, 8, 16, 32, 64, 128]
 
@@ -30,13 +35,19 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--planner", default="optimal")
     ap.add_argument("--no-sharing", action="store_true", help="dedicated workers only (the exact core)")
+    ap.add_argument("--traffic", default=None, help="plan for this traffic's arrivals (e.g. poisson)")
+    ap.add_argument("--target", type=float, default=None, help="with --traffic: the attainment (default 0.999)")
     ap.add_argument("--shape", choices=("random", "chain"), default="random",
                     help="random DAGs (parents drawn with p=0.4; many not series-parallel) or chains")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
-    print(f"planner={args.planner}  sharing={not args.no_sharing}  shape={args.shape}  4 hardware x 8 batch sizes  {args.instances} instances per size")
+    traffic = Traffic.parse(args.traffic, target=args.target) if args.traffic else None
+    options = PlanOptions(sharing=not args.no_sharing, traffic=traffic)
+    print(f"planner={args.planner}  sharing={not args.no_sharing}  shape={args.shape}  "
+          f"traffic={traffic.describe() if traffic else 'uniform worst case'}  4 hardware x 8 batch sizes  "
+          f"{args.instances} instances per size")
     warm = random_spec(rng, 2, 2, BATCHES, rate=100.0, slo_ms=1e4)  # imports and caches, not timed
-    plan_spec(warm, planner=args.planner)
+    plan_spec(warm, planner=args.planner, options=options)
     print(f"{'modules':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'solved':>7}")
     for n in (2, 4, 6, 10):
         times = []
@@ -50,8 +61,8 @@ def main() -> None:
             spec = replace(spec, app=replace(spec.app, slo_ms=least * float(rng.uniform(1.2, 5.0))))
             t0 = time.perf_counter()
             try:
-                plan_spec(spec, planner=args.planner, options=PlanOptions(sharing=not args.no_sharing))
-            except InfeasibleError:
+                plan_spec(spec, planner=args.planner, options=options)
+            except SkinflintError:   # no plan meets the SLO, or (with --traffic) none attains the target
                 continue
             times.append((time.perf_counter() - t0) * 1000)
         t = np.array(times)

@@ -2,7 +2,7 @@
 runtime to real requests and by the simulator to simulated ones (so the planner's attainment
 counts exactly the refusals the runtime will make; a refusal is a miss, MODEL.md).
 
-A request arriving now, `age_ms` after it reached the edge, is estimated to finish after the
+A request arriving now, `waited_ms` after it reached the edge, is estimated to finish after the
 longest entry-to-exit path of, per module,
 
     (backlog_m / throughput_m + d_m) x slowdown_m + hop,
@@ -10,7 +10,7 @@ longest entry-to-exit path of, per module,
 backlog_m the items in batches that are closed but wait for a busy worker (the queue, not the
 batch still being collected: deadline-aware early close bounds that wait), throughput_m what the
 module's workers complete per second at full batches, d_m its slowest full batch. It is admitted
-iff `age_ms` + the estimate is within the SLO and fewer than `max_in_flight` requests are in the
+iff `waited_ms` + the estimate is within the SLO and fewer than `max_in_flight` requests are in the
 system. Under load this refuses only what a queue already makes late; under overload the queue
 grows until the estimate reaches the SLO and the rest is refused at once.
 
@@ -60,22 +60,24 @@ def default_max_in_flight(rate: float, slo_ms: float) -> int:
 class Admission:
     """The admission rule for one application's stages (topological order)."""
 
-    def __init__(self, stages: Sequence[Stage], slo_ms: float, hop_ms: float, max_in_flight: int) -> None:
+    def __init__(self, stages: Sequence[Stage], slo_ms: float, hop_ms: float, max_in_flight: int,
+                 slack: float = 1.0) -> None:
         self.stages = tuple(stages)
         self.slo_ms = slo_ms
         self.hop_ms = hop_ms
         self.max_in_flight = max_in_flight
+        self.slack = slack    # admit while the estimate is within slack x SLO (serve --admit-slack)
         self.slowdown = [1.0] * len(self.stages)
         self.ratios: list[deque[float]] = [deque(maxlen=RATIO_SAMPLES) for _ in self.stages]
 
     @classmethod
-    def for_model(cls, sm, max_in_flight: int | None = None) -> "Admission":
-        """The rule for a compiled application (topology: modules with workers, slo, hop, rate)."""
+    def for_model(cls, sm, rate: float, max_in_flight: int | None = None, slack: float = 1.0) -> "Admission":
+        """The rule for a compiled application (topology.SimModel) offered `rate` req/s."""
         stages = [Stage(m.parents, m.is_exit,
                         sum(1000.0 * w.worker.batch_size / w.worker.full_ms for w in m.workers),
                         max(w.worker.full_ms for w in m.workers)) for m in sm.modules]
-        limit = max_in_flight if max_in_flight is not None else default_max_in_flight(sm.rate, sm.slo_ms)
-        return cls(stages, sm.slo_ms, sm.hop_ms, limit)
+        limit = max_in_flight if max_in_flight is not None else default_max_in_flight(rate, sm.slo_ms)
+        return cls(stages, sm.slo_ms, sm.hop_ms, limit, slack)
 
     def observe(self, module: int, real_ms: float, profiled_ms: float, weight: float = 0.1) -> None:
         """A batch profiled at `profiled_ms` took `real_ms`: update the module's slowdown."""
@@ -91,12 +93,14 @@ class Admission:
             finish.append(start + (1000.0 * backlog[k] / s.throughput + s.slowest_ms) * self.slowdown[k])
         return max(finish[k] for k, s in enumerate(self.stages) if s.is_exit)
 
-    def decide(self, backlog: Sequence[int], in_flight: int, age_ms: float = 0.0) -> Decision:
-        """Admit the next request, `age_ms` old already, or say why not."""
-        est = age_ms + self.estimate_ms(backlog)
+    def decide(self, backlog: Sequence[int], in_flight: int, waited_ms: float = 0.0) -> Decision:
+        """Admit the next request, which has waited `waited_ms` before it reached the runtime
+        (at the HTTP edge), or say why not."""
+        est = max(0.0, waited_ms) + self.estimate_ms(backlog)
         if in_flight >= self.max_in_flight:
             return Decision(False, est, f"queue full ({in_flight} requests in flight)", 1)
-        if est > self.slo_ms:
+        limit = self.slo_ms * self.slack
+        if est > limit:
             return Decision(False, est, f"estimated latency {est:.0f} ms exceeds the SLO {self.slo_ms:g} ms",
-                            max(1, math.ceil((est - self.slo_ms) / 1000.0)))
+                            max(1, math.ceil((est - limit) / 1000.0)))
         return Decision(True, est)

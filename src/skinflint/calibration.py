@@ -57,7 +57,7 @@ class Calibrated:
 def read_measurements(path: Path) -> dict[Config, np.ndarray]:
     """Batch latencies (ms) per configuration from MEASURED.csv (one row per batch run)."""
     runs: dict[Config, list[float]] = defaultdict(list)
-    for _, (model, hardware, batch, latency) in read_profile_rows(Path(path)):
+    for _, (model, hardware, batch, latency, *_) in read_profile_rows(Path(path)):
         runs[(model, hardware, batch)].append(latency)
     return {k: np.asarray(v) for k, v in runs.items()}
 
@@ -97,7 +97,7 @@ def calibrate(old: dict[Config, float], measured: dict[Config, np.ndarray], stat
 def old_profile(path: Path) -> dict[Config, float]:
     """The profile file's latency per configuration (a duplicate configuration is an error)."""
     table: dict[Config, float] = {}
-    for where, (model, hardware, batch, latency) in read_profile_rows(Path(path)):
+    for where, (model, hardware, batch, latency, *_) in read_profile_rows(Path(path)):
         if (model, hardware, batch) in table:
             raise SpecError(path, where, f"{model} on {hardware} at batch {batch} appears twice", "keep one row")
         table[(model, hardware, batch)] = latency

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from skinflint.traffic import Traffic
+
 from skinflint.model import BATCH_AWARE, DISPATCH_KINDS, ROUND_ROBIN  # noqa: F401  (the kinds a plan names)
 
 
@@ -60,6 +62,7 @@ class ModulePlan:
     groups: tuple[Group, ...]
     dispatch: str = BATCH_AWARE
     pool: str | None = None     # served by this pool (plan.pools / fleet.pools) instead of own groups
+    utilization: float | None = None   # its own cap u_m <= the plan's (capacity headroom), None: the plan's
 
     @property
     def cost_per_hour(self) -> float:
@@ -75,6 +78,8 @@ class ModulePlan:
              "cost_per_hour": self.cost_per_hour, "groups": [g.to_dict() for g in self.groups]}
         if self.pool is not None:
             d["pool"] = self.pool
+        if self.utilization is not None:
+            d["utilization"] = self.utilization
         return d
 
 
@@ -131,6 +136,44 @@ class SharedWorker:
 
 
 @dataclass(frozen=True)
+class TrafficCheck:
+    """What a plan was made for and what its check measured (MODEL.md, "Traffic and attainment"):
+    the traffic and its target, the attainment simulated on `seeds` with `requests` requests in
+    all (None for a worst-case plan: proven by MODEL.md, not simulated), and the two references
+    a searching planner reports — the uniform optimum (the exact worst-case plan at the offered
+    rate) and the exact optimum at the smallest single headroom that reaches the target."""
+
+    traffic: Traffic
+    attained: float | None = None
+    seeds: tuple[int, ...] = ()
+    requests: int = 0
+    uniform_optimum_per_hour: float | None = None
+    single_headroom: float | None = None
+    single_headroom_per_hour: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan JSON's traffic keys (FORMATS.md): traffic, target, attained, seeds, requests, references."""
+        d: dict[str, Any] = {"traffic": self.traffic.to_dict(), "target": self.traffic.target,
+                             "attained": self.attained, "seeds": list(self.seeds), "requests": self.requests}
+        refs = {"uniform_optimum_per_hour": self.uniform_optimum_per_hour, "single_headroom": self.single_headroom,
+                "single_headroom_per_hour": self.single_headroom_per_hour}
+        if any(v is not None for v in refs.values()):
+            d["references"] = refs
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrafficCheck | None":
+        """From a plan JSON (None when it has no `traffic`: a plan written before traffic-aware planning)."""
+        if d.get("traffic") is None:
+            return None
+        refs = d.get("references") or {}
+        return cls(Traffic.from_dict(d["traffic"], float(d.get("target") or 1.0)),
+                   None if d.get("attained") is None else float(d["attained"]), tuple(int(s) for s in d.get("seeds", ())),
+                   int(d.get("requests", 0)), refs.get("uniform_optimum_per_hour"), refs.get("single_headroom"),
+                   refs.get("single_headroom_per_hour"))
+
+
+@dataclass(frozen=True)
 class Plan:
     """An application plan. `rate` is the rate planned for (offered rate x (1 + headroom))."""
 
@@ -148,6 +191,7 @@ class Plan:
     notes: tuple[str, ...] = field(default=())
     fanout_lag: bool = False
     pools: tuple[Pool, ...] = ()
+    check: TrafficCheck | None = None
 
     @property
     def cost_per_hour(self) -> float:
@@ -193,6 +237,8 @@ class Plan:
             d["shared_workers"] = [s.to_dict() for s in self.shared_workers]
         if self.pools:
             d["pools"] = [p.to_dict() for p in self.pools]
+        if self.check is not None:
+            d |= self.check.to_dict()
         if self.notes:
             d["notes"] = list(self.notes)
         return d
@@ -247,7 +293,8 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
     """Rebuild a Plan from its JSON form (as written by `Plan.to_dict`)."""
     modules = tuple(
         ModulePlan(m["name"], m["model"], float(m["rate"]), float(m["budget_ms"]), float(m["worst_latency_ms"]),
-                   _groups_from(m["groups"]), m.get("dispatch", BATCH_AWARE), m.get("pool"))
+                   _groups_from(m["groups"]), m.get("dispatch", BATCH_AWARE), m.get("pool"),
+                   None if m.get("utilization") is None else float(m["utilization"]))
         for m in d["modules"])
     shared = tuple(
         SharedWorker(s["hardware"], float(s["cycle_ms"]), float(s["price_per_hour"]),
@@ -257,7 +304,8 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
     return Plan(d["app"], d["planner"], float(d["rate"]), float(d["slo_ms"]), modules, float(d.get("hop_ms", 0.0)),
                 shared, float(d.get("lower_bound_per_hour", 0.0)), float(d.get("planning_ms", 0.0)),
                 float(d.get("utilization", 1.0)), float(d.get("headroom", 0.0)), tuple(d.get("notes", ())),
-                bool(d.get("fanout_lag", False)), tuple(pool_from_dict(p) for p in d.get("pools", ())))
+                bool(d.get("fanout_lag", False)), tuple(pool_from_dict(p) for p in d.get("pools", ())),
+                TrafficCheck.from_dict(d))
 
 
 def load_plan(path: Any, spec: Any = None) -> Plan:

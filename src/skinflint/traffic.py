@@ -26,19 +26,19 @@ JITTERS = ("profile", "lognormal:CV", "none")
 DEFAULT_TARGET = 0.999
 
 
-def parse_named(text: str, where: str, option: str, form: str) -> tuple[str, dict[str, Any]]:
-    """`NAME[:key=value,...]` -> (NAME, params), numbers as floats; a malformed item is a SpecError
-    naming `where` and `option` and showing the expected `form`."""
+def split_named(text: str, where: str, option: str, form: str) -> tuple[str, dict[str, str]]:
+    """`NAME[:key=value,...]` -> (NAME, {key: value as written}); a malformed item is a SpecError
+    naming `where` and `option` and showing the expected `form` (values are read by their user,
+    numbers through spec.bounds.parse_param)."""
     name, _, rest = text.strip().partition(":")
-    params: dict[str, Any] = {}
+    params: dict[str, str] = {}
     for item in filter(None, (p.strip() for p in rest.split(","))):
         key, eq, value = item.partition("=")
         if not eq or not key.strip():
             raise SpecError(where, option, f"cannot read {item!r} in {text!r}", f"write {form}")
-        try:
-            params[key.strip()] = float(value)
-        except ValueError:
-            params[key.strip()] = value.strip()
+        if key.strip() in params:
+            raise SpecError(where, option, f"{key.strip()!r} is given twice in {text!r}", "give each key once")
+        params[key.strip()] = value.strip()
     if not name:
         raise SpecError(where, option, f"no kind named in {text!r}", f"write {form}")
     return name, params
@@ -98,17 +98,24 @@ class Traffic:
         return traffic.checked(where)
 
     def checked(self, where: str = "traffic") -> "Traffic":
-        """Self, or a SpecError naming the field that is wrong and how to fix it."""
-        parse_named(self.arrivals, where, "arrivals", "KIND[:key=value,...] (e.g. poisson, mmpp:ratio=1.5,share=0.2)")
+        """Self, or a SpecError naming the field (the option, on the command line) that is wrong
+        and how to fix it."""
+        cli = where == "command line"
+        field = {k: (f"--{k}" if cli else k) for k in ("arrivals", "fanout", "jitter", "target")}
+        if cli:
+            field["arrivals"] = "--traffic"
+        split_named(self.arrivals, where, field["arrivals"],
+                    "KIND[:key=value,...] (e.g. poisson, mmpp:ratio=1.5,share=0.2)")
         if self.fanout not in FANOUTS:
-            raise SpecError(where, "fanout", f"unknown fan-out {self.fanout!r}", f"choose one of: {', '.join(FANOUTS)}")
-        jitter_cv(self.jitter, where)
+            raise SpecError(where, field["fanout"], f"unknown fan-out {self.fanout!r}",
+                            f"choose one of: {', '.join(FANOUTS)}")
+        jitter_cv(self.jitter, where, field["jitter"])
         if not (isinstance(self.target, (int, float)) and math.isfinite(self.target) and 0 < self.target <= 1):
-            raise SpecError(where, "target", f"must be a fraction in (0, 1] (got {self.target!r})",
+            raise SpecError(where, field["target"], f"must be a fraction in (0, 1] (got {self.target!r})",
                             "pass e.g. 0.999 (99.9 % of requests within the SLO)")
         if self.target == 1 and not self.is_worst_case:
-            raise SpecError(where, "target", "a target of 1 can only be proven for uniform arrivals, fixed fan-out "
-                            "and exact batch times", "use --traffic uniform, or a target below 1 such as 0.999")
+            raise SpecError(where, field["target"], "a target of 1 can only be proven for uniform arrivals, fixed "
+                            "fan-out and exact batch times", "use --traffic uniform, or a target below 1 such as 0.999")
         return self
 
     @property

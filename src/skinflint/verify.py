@@ -61,8 +61,10 @@ def verify(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = None) -> l
         if mp.pool is not None:
             out += _verify_pooled(mp, spec, plan, pools, lags[m.name])
             continue
-        out += _verify_module(mp, spec, plan.rate * m.rate_factor, plan.utilization, shared_by_module[m.name],
-                              lags[m.name])
+        u_m = plan.utilization if mp.utilization is None else mp.utilization
+        if not (0 < u_m and leq(u_m, plan.utilization)):
+            out.append(f"module {m.name!r}: utilization {u_m} is outside (0, the plan's {plan.utilization}]")
+        out += _verify_module(mp, spec, plan.rate * m.rate_factor, u_m, shared_by_module[m.name], lags[m.name])
     # the plan's own pools (one app's modules); a fleet's are checked by verify_fleet
     for p in plan.pools:
         member_rates = {f"{plan.app}/{mp.name}": plan.rate * app.module(mp.name).rate_factor

@@ -13,15 +13,30 @@ from skinflint.cli import main
 
 
 def test_plan_json_matches_formats(tiny_dir: Path, capsys: pytest.CaptureFixture) -> None:
-    assert main(["plan", str(tiny_dir / "app.yaml"), "--format", "json"]) == 0
+    assert main(["plan", str(tiny_dir / "app.yaml"), "--format", "json", "--traffic", "uniform"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["app"] == "tiny" and d["planner"] == "optimal" and d["rate"] == 100.0 and d["slo_ms"] == 300.0
+    # MODEL.md's worst case: proven, not simulated
+    assert d["traffic"] == {"arrivals": "uniform", "fanout": "together", "jitter": "none"} and d["target"] == 1.0
+    assert d["attained"] is None and d["seeds"] == [] and d["requests"] == 0
     assert d["cost_per_hour"] == pytest.approx(sum(m["cost_per_hour"] for m in d["modules"]))
     assert 0 < d["lower_bound_per_hour"] <= d["cost_per_hour"]
     assert [m["name"] for m in d["modules"]] == ["a", "b"]
     assert d["modules"][1]["rate"] == 200.0                      # rate 100 x rate_factor 2
     g = d["modules"][0]["groups"][0]
     assert {"hardware", "batch_size", "workers"} <= set(g)
+
+
+def test_plan_for_the_default_traffic_records_what_its_check_measured(tiny_dir: Path,
+                                                                      capsys: pytest.CaptureFixture) -> None:
+    assert main(["plan", str(tiny_dir / "app.yaml"), "--format", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    # FORMATS.md: Poisson arrivals, fan-out together, profile jitter, target 0.999 by default
+    assert d["traffic"] == {"arrivals": "poisson", "fanout": "together", "jitter": "profile"} and d["target"] == 0.999
+    assert d["attained"] >= 0.999 and len(d["seeds"]) == 4 and d["requests"] > 0
+    assert d["offered_rate"] == pytest.approx(100.0) and d["rate"] == pytest.approx(100.0 * (1 + d["headroom"]))
+    refs = d["references"]
+    assert refs["single_headroom_per_hour"] >= d["cost_per_hour"] >= refs["uniform_optimum_per_hour"]
 
 
 def test_plan_overrides_and_headroom(tiny_dir: Path, capsys: pytest.CaptureFixture) -> None:
@@ -66,5 +81,6 @@ def test_python_api_returns_plan(tiny_dir: Path) -> None:
     import skinflint
 
     plan = skinflint.plan(tiny_dir / "app.yaml", rate=80)
-    assert isinstance(plan, skinflint.Plan) and plan.rate == 80 and skinflint.verify(plan, skinflint.load_spec(
-        tiny_dir / "app.yaml", rate=80)) == []
+    assert isinstance(plan, skinflint.Plan) and plan.offered_rate == pytest.approx(80)
+    assert plan.check is not None and plan.check.attained >= 0.999
+    assert skinflint.verify(plan, skinflint.load_spec(tiny_dir / "app.yaml", rate=80)) == []

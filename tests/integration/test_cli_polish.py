@@ -98,10 +98,12 @@ def test_day_at_80_columns_names_its_span_and_peak(capsys: pytest.CaptureFixture
     assert "peak 20 req/s (30.0 in bursts)" in out
 
 
-def test_simulate_hints_at_headroom_when_attainment_is_low(capsys: pytest.CaptureFixture) -> None:
-    _, poisson, _ = _run(capsys, "simulate", TRAFFIC)          # planned for 300 req/s, Poisson at 300
+def test_simulate_hints_at_headroom_when_attainment_is_low(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    worst_case = tmp_path / "plan.json"      # MODEL.md's plan for uniform arrivals at 300 req/s
+    _run(capsys, "plan", TRAFFIC, "--traffic", "uniform", "-o", str(worst_case))
+    _, poisson, _ = _run(capsys, "simulate", TRAFFIC, "--plan", str(worst_case), "--arrivals", "poisson")
     assert "hint: " in poisson and "--headroom 0.15" in poisson and "--target" in poisson
-    _, uniform, _ = _run(capsys, "simulate", TRAFFIC, "--arrivals", "uniform")  # MODEL.md's case: 100 %
+    _, uniform, _ = _run(capsys, "simulate", TRAFFIC, "--plan", str(worst_case))   # the traffic it was made for
     assert "hint: " not in uniform
 
 

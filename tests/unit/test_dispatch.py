@@ -90,12 +90,13 @@ def test_worker_needs_one_time_per_batch_size():
         Worker(2, (1.0,))
 
 
-def test_early_close_leaves_hopeless_batches_and_busy_workers_alone():
+def test_early_close_lets_hopeless_batches_fill_until_their_deadline_and_leaves_busy_workers_alone():
     p = make_policy("cyclic", [w(4, 8.0)], early_close=EarlyClose())
     p.arrive(0, 0.0, 5.0)                     # a batch of 1 takes 2 ms: can leave until t = 3
     assert p.wake_at(0.0) == pytest.approx(0.0)   # close time (5 - 8) has passed, but it can still make it
-    assert p.wake_at(3.5) is None                 # at 3.5 it cannot: let the batch fill (throughput)
+    assert p.wake_at(3.5) == pytest.approx(5.0)   # at 3.5 it cannot: let the batch fill (throughput) ...
     assert list(p.tick(3.5)) == []
+    assert list(p.tick(5.0)) == [(0, [0])]        # ... until its deadline: then it leaves, late anyway
     busy = make_policy("cyclic", [w(1, 1.0), w(4, 8.0)], early_close=EarlyClose())
     assert list(busy.arrive(0, 0.0, 100.0)) == [(0, [0])]
     assert list(busy.arrive(1, 0.0, 100.0)) == []     # open batch for worker 1

@@ -14,20 +14,24 @@ from skinflint.errors import SpecError
 from tests.runtime.apps import planned, write_app
 
 
-def test_estimate_is_queue_wait_plus_worst_latency_along_the_path(tmp_path: Path):
+def test_estimate_is_backlog_wait_plus_slowest_batch_along_the_path(tmp_path: Path):
     plan, spec = planned(write_app(tmp_path, rate=20, slo_ms=100, det_ms=20, cls_ms=5, adapter="frame"),
                          sharing=False)
     sm = compile_model(plan, spec)
-    adm = Admission(sm, max_in_flight=10)
-    det, cls = sm.modules
+    adm = Admission.for_model(sm, 20, max_in_flight=10)
     theta = [sum(1000.0 * w.worker.batch_size / w.worker.full_ms for w in m.workers) for m in sm.modules]
-    # empty: W_detect + W_classify; with 3 detector items queued: + 3 / theta_detect seconds
-    assert adm.estimate_ms([0, 0]) == pytest.approx(det.worst_latency_ms + cls.worst_latency_ms)
-    assert adm.estimate_ms([3, 0]) == pytest.approx(1000 * 3 / theta[0] + det.worst_latency_ms + cls.worst_latency_ms)
+    slowest = [max(w.worker.full_ms for w in m.workers) for m in sm.modules]
+    # empty: the detector's then the classifier's slowest full batch; with 3 detector items waiting
+    # for a busy worker: + 3 / theta_detect seconds
+    assert adm.estimate_ms([0, 0]) == pytest.approx(slowest[0] + slowest[1])
+    assert adm.estimate_ms([3, 0]) == pytest.approx(1000 * 3 / theta[0] + slowest[0] + slowest[1])
     assert adm.decide([0, 0], 0).admit
-    over = adm.decide([100, 0], 0)              # 100 queued frames at 20 ms each: ~2 s, far past 100 ms
+    over = adm.decide([100, 0], 0)              # 100 waiting frames at 20 ms each: ~2 s, far past 100 ms
     assert not over.admit and over.retry_after_s == int(np.ceil((over.estimate_ms - 100) / 1000))
     assert not adm.decide([0, 0], 10).admit     # the bounded queue
+    # the default bound: twice rate x SLO in flight, at least 64 (2 x 20 x 0.1 = 4 -> 64)
+    assert Admission.for_model(sm, 20).max_in_flight == 64
+    assert Admission.for_model(sm, 2000).max_in_flight == 400    # 2 x 2000 x 0.1
 
 
 def test_crops_cut_the_best_boxes_and_resize_them():
@@ -52,21 +56,21 @@ def test_measured_slowdown_scales_the_estimate(tmp_path: Path):
     plan, spec = planned(write_app(tmp_path, rate=20, slo_ms=100, det_ms=20, cls_ms=5, adapter="frame"),
                          sharing=False)
     sm = compile_model(plan, spec)
-    adm = Admission(sm, max_in_flight=10)
+    adm = Admission.for_model(sm, 20, max_in_flight=10)
     base = adm.estimate_ms([2, 0])
     det = sm.modules[0].workers[0].worker
     for _ in range(200):                                  # batches take twice their profiled time
-        adm.observe(0, 0, 1, 2 * det.times_ms[0])
+        adm.observe(0, 2 * det.times_ms[0], det.times_ms[0])
     assert adm.slowdown[0] == pytest.approx(2.0, rel=1e-6)
-    waited = 1000 * 2 / adm.throughput[0] + sm.modules[0].worst_latency_ms
-    assert adm.estimate_ms([2, 0]) == pytest.approx(base + waited)   # the detector's part counts twice
+    detector = 1000 * 2 / adm.stages[0].throughput + adm.stages[0].slowest_ms
+    assert adm.estimate_ms([2, 0]) == pytest.approx(base + detector)   # the detector's part counts twice
 
 
 def test_time_waited_before_the_runtime_counts_against_the_slo(tmp_path: Path):
     plan, spec = planned(write_app(tmp_path, rate=20, slo_ms=100, det_ms=20, cls_ms=5, adapter="frame"),
                          sharing=False)
-    adm = Admission(compile_model(plan, spec), max_in_flight=10)
-    empty = adm.estimate_ms([0, 0])            # W_detect + W_classify, below the 100 ms SLO
+    adm = Admission.for_model(compile_model(plan, spec), 20, max_in_flight=10)
+    empty = adm.estimate_ms([0, 0])            # the two slowest batches, below the 100 ms SLO
     assert adm.decide([0, 0], 0, waited_ms=100 - empty).admit            # exactly at the SLO: in
     late = adm.decide([0, 0], 0, waited_ms=100 - empty + 1)              # 1 ms over: out
     assert not late.admit and late.estimate_ms == pytest.approx(101)

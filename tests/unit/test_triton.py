@@ -61,15 +61,15 @@ def test_hand_example(tmp_path: Path, slo_ms: float, cost: float, batch: int) ->
     # b8 theta 160/s -> n = 2, W_rr = 1000*7*2/300 + 50 = 96.7 (no cheaper than b4). So SLO 35 -> 3 x b1,
     # SLO 40 -> 2 x b4. Batch-aware dispatch fills b4 in 1000*3/300 = 10 ms: W = 30, 2 workers at SLO 35.
     app = one_module_app(tmp_path, slo_ms)
-    plan = skinflint.plan(app, planner="triton")
+    plan = skinflint.plan(app, planner="triton", traffic="uniform")
     (g,) = plan.module("m").groups
     assert (plan.cost_per_hour, g.batch_size, plan.module("m").dispatch) == (cost, batch, "round-robin")
-    assert skinflint.plan(app).cost_per_hour == 2.0
+    assert skinflint.plan(app, traffic="uniform").cost_per_hour == 2.0
 
 
 def test_infeasible_below_the_fastest_config(tmp_path: Path) -> None:
     with pytest.raises(InfeasibleError):
-        skinflint.plan(one_module_app(tmp_path, 9), planner="triton")
+        skinflint.plan(one_module_app(tmp_path, 9), planner="triton", traffic="uniform")
 
 
 @pytest.mark.parametrize("rate,slo_ms", [(100, 250), (300, 300), (1000, 300)])
@@ -78,7 +78,7 @@ def test_exact_against_brute_force(rate: float, slo_ms: float) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ProfileWarning)
         spec = load_spec(TRAFFIC, rate=rate, slo_ms=slo_ms)
-        plan = skinflint.plan(TRAFFIC, rate=rate, slo_ms=slo_ms, planner="triton")
+        plan = skinflint.plan(TRAFFIC, rate=rate, slo_ms=slo_ms, planner="triton", traffic="uniform")
     assert verify(plan, spec) == []
     options = {}
     for m in spec.app.modules:
@@ -103,7 +103,7 @@ def test_fragments_parse_as_triton_model_config(tmp_path: Path) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ProfileWarning)
-        plan = skinflint.plan(TRAFFIC, planner="triton")
+        plan = skinflint.plan(TRAFFIC, planner="triton", traffic="uniform")
     frags, notes = fragments(plan, load_hardware_map()[1])
     assert notes == [] and len(frags) == 3 and all(f.fits for f in frags)
     for f, mp in zip(frags, plan.modules):
@@ -127,7 +127,7 @@ def test_batch_aware_plan_is_flagged_over_budget(tmp_path: Path, capsys: pytest.
     from google.protobuf import text_format
 
     plan_file = tmp_path / "plan.json"
-    assert main(["plan", str(TRAFFIC), "--format", "json", "-o", str(plan_file)]) == 0
+    assert main(["plan", str(TRAFFIC), "--format", "json", "--traffic", "uniform", "-o", str(plan_file)]) == 0
     capsys.readouterr()
     assert main(["deploy", "triton", str(plan_file), "-o", str(tmp_path / "tri")]) == 0
     out = capsys.readouterr()

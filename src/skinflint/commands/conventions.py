@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperCommand
 
 from skinflint.errors import SpecError
-from skinflint.spec.bounds import _DECIMAL, check, check_plan_workers, check_requests, parse_text
+from skinflint.spec.bounds import _DECIMAL, check, check_plan_workers, check_requests, parse_param, parse_text
 
 # option -> bound of spec.bounds (options not named here get "parameter" or "count")
 OPTION_BOUNDS: dict[str, str] = {
@@ -48,20 +48,6 @@ def _bind_bound(param: Any) -> None:
         return
     bound = OPTION_BOUNDS.get(param.opts[0], "count" if kind is int else "parameter")
     param.process_value = partial(_bounded_value, param, bound, param.process_value)
-
-
-def parse_param(text: str, option: str, key: str) -> float | str:
-    """A `key=value` value of a `KIND:key=value,...` option: a bounded number when it is written as
-    one, else the text (a file name, a mode); `1_0`, `٤` or `nan` are refused, not read as numbers."""
-    value = text.strip()
-    if _DECIMAL.fullmatch(value):
-        return parse_text("parameter", value, "command line", f"{option} {key}")
-    try:
-        float(value)
-    except ValueError:
-        return value
-    raise SpecError("command line", f"{option} {key}", f"{value!r} is not a number in plain ASCII decimal digits",
-                    "write e.g. 2.5")
 
 
 def expected_requests(process: Any, duration_s: float) -> float:

@@ -5,22 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from skinflint.commands.conventions import parse_param
+from skinflint.spec.bounds import parse_param
 from skinflint.errors import SpecError
 from skinflint.sim.arrivals import arrival_kinds, arrival_params, make_arrivals
+from skinflint.traffic import split_named
 
 
 def parse_named(text: str, option: str, form: str) -> tuple[str, dict[str, Any]]:
     """`NAME[:key=value,...]` -> (NAME, params), numbers bounded (conventions.parse_param); a
     malformed item is a SpecError naming `option` and the expected `form`."""
-    name, _, rest = text.partition(":")
-    params: dict[str, Any] = {}
-    for item in filter(None, (p.strip() for p in rest.split(","))):
-        key, eq, value = item.partition("=")
-        if not eq or not key:
-            raise SpecError("command line", option, f"cannot read {item!r} in {text!r}", f"write {form}")
-        params[key] = parse_param(value, option, key)
-    return name, params
+    name, raw = split_named(text, "command line", option, form)
+    return name, {key: parse_param(value, option, key) for key, value in raw.items()}
 
 
 def parse_arrivals(text: str, rate: float) -> Any:

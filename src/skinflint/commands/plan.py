@@ -38,10 +38,21 @@ def plan_command(
     pools: bool = typer.Option(False, "--pools/--no-pools", help="Modules running the same model may share one pool."),
     fanout_lag: bool = typer.Option(True, "--fanout-lag", hidden=True,
                                     help="No-op: W includes the fan-out lag by default (fanout: spread on a module opts out)."),
+    traffic: Optional[str] = typer.Option(None, "--traffic", help="Arrivals to plan for: uniform (MODEL.md's "
+                                          "worst case, target 1), poisson, mmpp:ratio=R,share=S, "
+                                          "cameras:count=N,fps=F,jitter_ms=J, replay:file=F (default: the app "
+                                          "file's traffic, else poisson)."),
+    target: Optional[float] = typer.Option(None, "--target", help="Fraction of requests within the SLO "
+                                           "(default 0.999; 1 with --traffic uniform)."),
+    fanout: Optional[str] = typer.Option(None, "--fanout", help="together, poisson or spread (default together)."),
+    jitter: Optional[str] = typer.Option(None, "--jitter", help="Batch-time jitter: profile (its p95/p99 "
+                                         "columns), lognormal:CV or none."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the search's simulations (a check uses others)."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the plan JSON here."),
 ) -> None:
-    """Plan APP.yaml: per-module budgets and workers, $/h, and the gap to the lower bound."""
+    """Plan APP.yaml for its traffic: the cheapest plan that attains the target (simulated, as the
+    runtime serves it), per-module budgets and workers, $/h, and the gap to the lower bound."""
     if fmt not in ("table", "json"):
         raise SpecError("command line", "--format", f"unknown format {fmt!r}", "use table or json")
     if len(app_files) > 1:
@@ -53,7 +64,8 @@ def plan_command(
         return
     result = make_plan(app_files[0], planner=planner, rate=rate, slo_ms=slo_ms, utilization=utilization,
                        headroom=headroom, hardware=parse_hardware(hardware), sharing=sharing,
-                       fanout_lag=fanout_lag, pools=pools)
+                       fanout_lag=fanout_lag, pools=pools, traffic=traffic, target=target, fanout=fanout,
+                       jitter=jitter, seed=seed)
     if output is not None:
         output.write_text(result.to_json() + "\n", encoding="utf-8")
     if fmt == "json":

@@ -50,7 +50,8 @@ def serve_command(
                                           "whole from its first byte (beyond: 408)."),
     idle_timeout: float = typer.Option(5.0, "--idle-timeout", help="Seconds a keep-alive connection may wait "
                                        "for its next request."),
-    max_in_flight: int = typer.Option(1000, "--max-in-flight", help="Bound on requests in the runtime."),
+    max_in_flight: Optional[int] = typer.Option(None, "--max-in-flight", help="Bound on requests in the runtime "
+                                                "(default: twice rate x SLO, at least 64, as the simulator assumes)."),
     admit_slack: float = typer.Option(1.0, "--admit-slack", help="Admit while the estimated latency is within "
                                       "this fraction of the SLO (below 1: a margin for a noisy machine)."),
     no_early_close: bool = typer.Option(False, "--no-early-close", help="Never close a partial batch early."),
@@ -82,7 +83,7 @@ def serve_command(
 
     if not 0 < port < 65536:
         raise SpecError("command line", "--port", f"must be 1..65535 (got {port})", "pass a free TCP port")
-    if min(max_body, max_in_flight, max_frames, max_connections, max_concurrency) < 1 or \
+    if min(max_body, max_in_flight or 1, max_frames, max_connections, max_concurrency) < 1 or \
             min(request_timeout, idle_timeout) <= 0 or not 0 < admit_slack <= 1:
         raise SpecError("command line", "--max-*/--*-timeout", "must be positive (--admit-slack in (0, 1])",
                         "pass positive numbers")

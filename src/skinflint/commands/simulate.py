@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -11,6 +12,7 @@ import numpy as np
 import typer
 
 from skinflint.api import plan as make_plan
+from skinflint.api import stated_traffic
 from skinflint.api import plan_fleet_files
 from skinflint.cli import app
 from skinflint.commands.conventions import check_simulation
@@ -18,9 +20,13 @@ from skinflint.commands.parsing import parse_arrivals
 from skinflint.errors import SpecError
 from skinflint.plan import load_plan
 from skinflint.report.sim_tables import print_fleet, print_result, write_cdf
-from skinflint.sim import parse_jitter, simulate, simulate_fleet
-from skinflint.spec.bounds import MAX_REQUESTS
+from skinflint.sim import simulate, simulate_fleet
+from skinflint.sim.attainment import simulate_traffic
+from skinflint.sim.jitter_model import module_jitter
+from skinflint.sim.traffic_run import arrival_process
+from skinflint.spec.bounds import MAX_REQUESTS, parse_text
 from skinflint.spec.loader import load_spec
+from skinflint.traffic import split_named
 
 
 @app.command("simulate")
@@ -28,8 +34,12 @@ def simulate_command(
     app_files: list[Path] = typer.Argument(..., help="Application YAML (FORMATS.md); several: plan them "
                                            "together as a fleet (shared pools) and simulate the fleet."),
     plan_file: Optional[Path] = typer.Option(None, "--plan", help="Plan JSON to simulate (default: plan now)."),
-    arrivals: str = typer.Option("poisson", "--arrivals",
-                                 help="KIND[:key=value,...]: uniform, poisson, bursty, onoff, varying, diurnal, replay."),
+    arrivals: Optional[str] = typer.Option(None, "--arrivals", "--traffic",
+                                           help="KIND[:key=value,...]: uniform, poisson, mmpp, cameras, bursty, onoff, "
+                                           "varying, diurnal, replay (default: the plan's traffic, else the app "
+                                           "file's, else poisson)."),
+    fanout: Optional[str] = typer.Option(None, "--fanout", help="together, poisson or spread (default: the plan's)."),
+    target: Optional[float] = typer.Option(None, "--target", help="When planning: the attainment to plan for."),
     duration: float = typer.Option(60.0, "--duration", help="Seconds of arrivals to simulate."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random generator."),
     rate: Optional[float] = typer.Option(None, "--rate", help="Offered rate (default: the app's)."),
@@ -37,8 +47,12 @@ def simulate_command(
     planner: str = typer.Option("optimal", "--planner", help="When planning: the planner."),
     dispatch: Optional[str] = typer.Option(None, "--dispatch", help="Run every module with this policy "
                                            "(cyclic, adaptive, round-robin); default: the plan's."),
-    early_close: bool = typer.Option(False, "--early-close/--no-early-close", help="Deadline-aware early close of partial batches."),
-    jitter: Optional[str] = typer.Option(None, "--jitter", help="Batch time jitter: lognormal:SIGMA or uniform:LO,HI."),
+    early_close: bool = typer.Option(True, "--early-close/--no-early-close",
+                                     help="Deadline-aware early close of partial batches, as the runtime does."),
+    admission: bool = typer.Option(True, "--admission/--no-admission",
+                                   help="The runtime's admission rule (a refused request is a miss)."),
+    jitter: Optional[str] = typer.Option(None, "--jitter", help="Batch-time jitter: profile (its p95/p99 columns), "
+                                         "lognormal:CV or none (default: the plan's traffic)."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
     cdf: Optional[Path] = typer.Option(None, "--cdf", help="Write a latency CDF plot (PNG) here."),
     max_requests: int = typer.Option(MAX_REQUESTS, "--max-requests", help="Refuse runs of more requests than this."),
@@ -54,20 +68,47 @@ def simulate_command(
                         early_close, jitter, fmt, cdf, max_requests)
         return
     spec = load_spec(app_files[0])
-    plan = load_plan(plan_file, spec) if plan_file else make_plan(spec, planner=planner, headroom=headroom)
+    arrivals, rate = _rate_of(arrivals, rate)
+    plan = load_plan(plan_file, spec) if plan_file else None
+    made_for = plan.check.traffic if plan is not None and plan.check is not None else None
+    traffic = stated_traffic(spec, arrivals if arrivals is not None else made_for, fanout=fanout, jitter=jitter,
+                             target=target)
+    if plan is None:
+        plan = make_plan(spec, planner=planner, headroom=headroom, traffic=traffic, seed=seed)
     offered = plan.offered_rate if rate is None else rate
     if not offered > 0:
         raise SpecError("command line", "--rate", f"must be positive (got {offered})", "pass a positive rate")
-    process = parse_arrivals(arrivals, offered)
+    process = arrival_process(traffic, offered, spec.sources.get("app"), where="command line")
     check_simulation([plan], [process], duration, max_requests)
-    result = simulate(plan, spec, process, duration, np.random.default_rng(seed), dispatch=dispatch,
-                      early_close=early_close, jitter=parse_jitter(jitter) if jitter else None)
+    if dispatch is None and early_close and admission:   # as the runtime serves it
+        result = simulate_traffic(plan, spec, traffic, duration, np.random.default_rng(seed), rate=offered)
+    else:
+        stated = jitter if jitter is not None else ("none" if traffic.jitter == "profile" else traffic.jitter)
+        result = simulate(plan, spec, process, duration, np.random.default_rng(seed), dispatch=dispatch,
+                          early_close=early_close, jitter=module_jitter(stated, spec))
+        if stated != traffic.jitter:
+            result = replace(result, notes=result.notes + ("jitter none: profile jitter (per worker) runs only as the "
+                                                           "runtime serves a plan; pass --jitter lognormal:CV here",))
     if cdf is not None:
         write_cdf(result, cdf)
     if fmt == "json":
         print(json.dumps(result.to_dict(), indent=2))
     else:
         print_result(result)
+
+
+def _rate_of(arrivals: Optional[str], rate: Optional[float]) -> tuple[Optional[str], Optional[float]]:
+    """`--arrivals KIND:rate=R,...` simulates at R req/s (as --rate does): the arrivals without
+    their rate (a plan is made for the app's rate), and the rate."""
+    if arrivals is None:
+        return None, rate
+    kind, raw = split_named(arrivals, "command line", "--arrivals", "KIND[:key=value,...]")
+    if "rate" not in raw:
+        return arrivals, rate
+    given = parse_text("rate", raw.pop("rate"), "command line", "--arrivals rate")
+    if rate is not None and rate != given:
+        raise SpecError("command line", "--arrivals", f"rate={given:g} differs from --rate {rate:g}", "give one of them")
+    return kind + (":" + ",".join(f"{k}={v}" for k, v in raw.items()) if raw else ""), given
 
 
 def _simulate_fleet(app_files: list[Path], plan_file: Optional[Path], arrivals: str, duration: float, seed: int,
@@ -82,10 +123,10 @@ def _simulate_fleet(app_files: list[Path], plan_file: Optional[Path], arrivals: 
                             f"drop {option} or simulate the apps one by one")
     fleet = plan_fleet_files(app_files, planner=planner, headroom=headroom)
     specs = [load_spec(f) for f in app_files]
-    processes = [parse_arrivals(arrivals, p.offered_rate) for p in fleet.apps]
+    processes = [parse_arrivals(arrivals or "poisson", p.offered_rate) for p in fleet.apps]
     check_simulation(list(fleet.apps) + [fleet], processes, duration, max_requests)
     results = simulate_fleet(fleet, specs, processes, duration, np.random.default_rng(seed), dispatch=dispatch,
-                             early_close=early_close, jitter=parse_jitter(jitter) if jitter else None)
+                             early_close=early_close, jitter=module_jitter(jitter or "none", specs[0]))
     if fmt == "json":
         print(json.dumps({"fleet": [r.to_dict() for r in results], "pools": [p.to_dict() for p in fleet.pools],
                           "cost_per_hour": fleet.cost_per_hour}, indent=2))

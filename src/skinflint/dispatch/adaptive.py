@@ -59,6 +59,10 @@ class AdaptivePolicy(PolicyBase):
         size = min(len(self.queue), self.workers[best].batch_size)
         return self.early_close.next_time(now, self.queue[0][1], self.workers[best], size)
 
+    def backlog(self) -> int:
+        """The queue while every worker is busy (with one idle it is the batch being collected)."""
+        return 0 if any(self.idle) else len(self.queue)
+
     def tick(self, now: float) -> Sequence[Launch]:
         """A timer fired: early-close if due."""
         return self._dispatch(now)

@@ -50,8 +50,10 @@ class Worker:
 class EarlyClose:
     """Deadline-aware early close: send a partial batch to an idle worker once its oldest item
     could otherwise no longer make its deadline — at `deadline - (slot wait + full batch time) -
-    margin_ms` — but only while the partial batch can still make it. A batch that cannot is left
-    to fill: cutting it small would only cost throughput when it matters most (overload)."""
+    margin_ms` — while the partial batch can still make it. A batch that cannot is left to fill
+    (cutting it small would only cost throughput when it matters most, overload), but only until
+    its oldest item's deadline: then it leaves with what it has, late anyway, so that no request
+    waits for items that may never come (at low load a batch may never fill)."""
 
     margin_ms: float = 0.0
 
@@ -64,15 +66,17 @@ class EarlyClose:
         return now + worker.slot_wait_ms + worker.times_ms[size - 1] <= oldest_deadline
 
     def due(self, now: float, oldest_deadline: float, worker: Worker, size: int) -> bool:
-        """Close now: the close time has come and closing still helps."""
-        return now >= self.close_at(oldest_deadline, worker) and self.can_make(now, oldest_deadline, worker, size)
+        """Close now: the close time has come and closing still helps, or the deadline has passed."""
+        return now >= self.close_at(oldest_deadline, worker) and (
+            self.can_make(now, oldest_deadline, worker, size) or now >= oldest_deadline)
 
     def next_time(self, now: float, oldest_deadline: float, worker: Worker, size: int) -> float | None:
-        """When to look again (>= now), or None if closing early can no longer help."""
+        """When to look again (>= now): the close time, now if closing still helps, else the
+        deadline (never None: every partial batch leaves by its deadline at the latest)."""
         at = self.close_at(oldest_deadline, worker)
         if now < at:
             return at
-        return now if self.can_make(now, oldest_deadline, worker, size) else None
+        return now if self.can_make(now, oldest_deadline, worker, size) else max(now, oldest_deadline)
 
 
 class DispatchPolicy(Protocol):
@@ -107,6 +111,11 @@ class DispatchPolicy(Protocol):
 
     def tick(self, now: float) -> Sequence[Launch]:
         """A timer asked for with `wake_at` fired."""
+        ...
+
+    def backlog(self) -> int:
+        """Items that wait for a busy worker (in batches closed, or for workers, that are busy):
+        the queue admission reads (skinflint.admission), not the batch still being collected."""
         ...
 
 

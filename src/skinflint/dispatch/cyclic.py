@@ -131,6 +131,10 @@ class CyclicPolicy(PolicyBase, OpenBatch, InOrder):
             return None
         return self.early_close.next_time(now, self.oldest_deadline, self.workers[self.turn], len(self.open))
 
+    def backlog(self) -> int:
+        """Items of closed batches waiting for their busy worker."""
+        return sum(len(batch) for queue in self.queued for batch in queue)
+
     def tick(self, now: float) -> Sequence[Launch]:
         """Close the open batch early if that is due and still helps."""
         if (self.early_close is not None and self.open and not self.busy[self.turn]

@@ -133,6 +133,11 @@ class RoundRobinPolicy(PolicyBase, InOrder):
         times = [t for t in times if t is not None]
         return min(times) if times else None
 
+    def backlog(self) -> int:
+        """Items that have arrived at busy workers (an idle worker's items are its open batch)."""
+        here = self.here
+        return sum(sum(1 for x in self.turns[k] if x in here) for k in range(len(self.workers)) if not self.idle[k])
+
     def tick(self, now: float) -> Sequence[Launch]:
         """Start every idle worker whose local batch is due."""
         out = [self._start(k) for k in range(len(self.workers)) if self.idle[k] and self._ready(k, now)]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Iterable, Protocol
 
 from skinflint.errors import SpecError
 from skinflint.plan import Plan
 from skinflint.spec.types import Spec
+from skinflint.traffic import Traffic
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,35 @@ class PlanOptions:
     sharing: bool = True
     fanout_lag: bool = True    # MODEL.md: W includes the fan-out lag (per module: fanout together)
     pools: bool = False   # modules of one app that run the same model may share a pool (fleets: always)
+    module_headroom: tuple[tuple[str, float], ...] = ()   # (module, h_m >= headroom): the traffic-aware search
+    traffic: Traffic | None = None   # plan for this traffic and its target (None: MODEL.md's worst case)
+    seed: int = 0                    # of the traffic-aware search's simulations
+
+    @property
+    def searches(self) -> bool:
+        """The plan must attain a target under random traffic (planners/attain.py), not just
+        keep MODEL.md's worst-case promise."""
+        return self.traffic is not None and not (self.traffic.is_worst_case and self.traffic.target == 1)
+
+    def utilization_of(self, module: str) -> float:
+        """u_m = u (1 + h) / (1 + h_m): module m's cycle rule keeps capacity for the offered rate
+        x (1 + h_m) while every W stays at the planned rate x (1 + h) (h_m = h: just u)."""
+        h_m = dict(self.module_headroom).get(module, self.headroom)
+        if h_m <= self.headroom:
+            return self.utilization
+        return self.utilization * (1.0 + self.headroom) / (1.0 + h_m)
+
+    def utilizations(self, modules: Iterable[str]) -> dict[str, float]:
+        """utilization_of for each module."""
+        return {m: self.utilization_of(m) for m in modules}
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.utilization) and 0 < self.utilization <= 1):
             raise SpecError("command line", "--utilization", f"must be in (0, 1] (got {self.utilization})",
                             "pass e.g. 0.9 to keep 10 % of every worker idle")
+        if any(not (math.isfinite(h) and h >= 0) for _, h in self.module_headroom):
+            raise SpecError("options", "module_headroom", "every module's headroom must be >= 0",
+                            "pass e.g. (('detect', 0.2),)")
         if not (math.isfinite(self.headroom) and self.headroom >= 0):
             raise SpecError("command line", "--headroom", f"must be >= 0 (got {self.headroom})",
                             "pass e.g. 0.1 to plan for 10 % more than the rate")

@@ -35,8 +35,8 @@ class OptimalPlanner:
         configs = configs_by_module(spec, options.fanout_lag)
         require_feasible(spec, configs)
         caps = budget_caps(spec, configs)
-        u = options.utilization
-        frontiers = {m: module_frontier(cs, spec.app.module_rate(m), u, caps[m]) for m, cs in configs.items()}
+        u = options.utilizations(configs)
+        frontiers = {m: module_frontier(cs, spec.app.module_rate(m), u[m], caps[m]) for m, cs in configs.items()}
         notes: tuple[str, ...] = ()
         bins: tuple[Bin, ...] = ()
         if options.sharing:
@@ -50,9 +50,10 @@ class OptimalPlanner:
                                spec.app.hop_ms)
             assert result is not None, "feasible by require_feasible, so a split must exist"
             points = {m: frontiers[m][i] for m, i in result[1].items()}
-        modules = tuple(module_plan(spec, m.name, points[m.name]) for m in spec.app.modules)
+        modules = tuple(module_plan(spec, m.name, points[m.name], utilization=u[m.name]
+                                    if u[m.name] != options.utilization else None) for m in spec.app.modules)
         plan = Plan(spec.app.name, self.name, spec.app.rate, spec.app.slo_ms, modules, spec.app.hop_ms,
-                    shared_workers(bins), lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u,
+                    shared_workers(bins), lower_bound_per_hour=lower_bound(spec, configs, u), utilization=options.utilization,
                     headroom=options.headroom, notes=notes, fanout_lag=options.fanout_lag)
         if options.pools:
             plan = with_pools(plan, spec, options)

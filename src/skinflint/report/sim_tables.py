@@ -71,6 +71,8 @@ def print_result(result: SimResult, console: Console | None = None) -> None:
     console.print(module_table(result))
     for reason, count in result.dropped.items():
         console.print(f"dropped {count:,}: {reason}")
+    for note in result.notes:
+        console.print(f"note: {note}")
     console.print(f"cost ${result.cost_usd:,.4f} for {result.span_ms / 1000:,.1f} s simulated "
                   f"(${result.model.cost_per_hour:,.3f}/h) | simulated in {result.wall_s:.2f} s")
     hint = attainment_hint(result)

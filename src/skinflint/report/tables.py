@@ -68,9 +68,29 @@ def plan_summary(plan: Plan) -> str:
             f" | planned in {plan.planning_ms:.1f} ms")
 
 
+def traffic_summary(plan: Plan) -> str | None:
+    """What the plan was made for and what its check measured, against MODEL.md's references."""
+    check = plan.check
+    if check is None:
+        return None
+    if check.attained is None:
+        return f"traffic: {check.traffic.describe()} — MODEL.md's worst case, every request within the SLO (proven)"
+    line = (f"traffic: {check.traffic.describe()} | attained {100 * check.attained:.3f} % over "
+            f"{check.requests:,} simulated requests (seeds {', '.join(map(str, check.seeds))})")
+    refs = []
+    if check.uniform_optimum_per_hour is not None:
+        refs.append(f"uniform optimum ${check.uniform_optimum_per_hour:,.3f}/h")
+    if check.single_headroom is not None and check.single_headroom_per_hour is not None:
+        refs.append(f"single headroom {check.single_headroom:g}: ${check.single_headroom_per_hour:,.3f}/h")
+    return line + (" | references: " + ", ".join(refs) if refs else "")
+
+
 def print_plan(plan: Plan, console: Console | None = None) -> None:
     console = console or make_console()
     console.print(plan_table(plan))
     if plan.pools:
         console.print(pool_table(plan.pools))
+    traffic = traffic_summary(plan)
+    if traffic:
+        console.print(traffic)
     console.print(plan_summary(plan))

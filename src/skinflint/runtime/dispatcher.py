@@ -44,6 +44,11 @@ class ModuleDispatcher:
         self.submit_s = 0.0         # time spent handing batches to workers (the backend's cost)
         self.calls = 0
 
+    def backlog(self) -> int:
+        """Items waiting for a busy worker (the policy's DispatchPolicy.backlog)."""
+        with self._lock:
+            return self.policy.backlog()
+
     # -- what the router calls ------------------------------------------------------------------
     def arrive_run(self, start: int, payloads: Sequence[np.ndarray], deadline_ms: float) -> None:
         """Items start .. start + len(payloads) - 1 (one request's) arrived, due by `deadline_ms`."""

@@ -77,17 +77,18 @@ class Runtime:
     """Serve `plan` for `spec` on `backend` (workers) with each module's plan policy."""
 
     def __init__(self, plan: Plan, spec: Spec, backend: Backend, *, early_close: EarlyClose | None = EarlyClose(),
-                 max_in_flight: int = 1000, metrics: Any = None, clock: Callable[[], float] | None = None,
+                 max_in_flight: int | None = None, metrics: Any = None, clock: Callable[[], float] | None = None,
                  batch_log: Any = None, admission_slack: float = 1.0) -> None:
         """`batch_log`: a runtime.batchlog.BatchLog to record every completed batch's latency (calibration);
-        `admission_slack`: admit while the estimate is within this fraction of the SLO."""
+        `admission_slack`: admit while the estimate is within this fraction of the SLO;
+        `max_in_flight`: the bounded queue (default: admission.default_max_in_flight, as the simulator)."""
         self.plan, self.spec, self.backend = plan, spec, backend
         self.batch_log = batch_log
         self.sm = compile_model(plan, spec)
         start = time.perf_counter()
         self.clock = clock or (lambda: 1000.0 * (time.perf_counter() - start))
         self.metrics = metrics or NullMetrics()
-        self.admission = Admission(self.sm, max_in_flight, admission_slack)
+        self.admission = Admission.for_model(self.sm, plan.offered_rate, max_in_flight, admission_slack)
         self.timers = Timers(self.clock)
         self._lock = threading.Lock()
         self._owner: list[dict[int, tuple[_Request, int]]] = [{} for _ in self.sm.modules]
@@ -135,6 +136,10 @@ class Runtime:
         """Items waiting or running per module."""
         return [d.pending for d in self.dispatchers]
 
+    def backlog(self) -> list[int]:
+        """Items waiting for a busy worker per module (what admission reads)."""
+        return [d.backlog() for d in self.dispatchers]
+
     def submit(self, frame: np.ndarray, arrival_ms: float | None = None) -> Future:
         """Admit `frame` (or raise Refused at once); the future holds a Result or a RequestFailed.
         `arrival_ms` (this runtime's clock; default now): when the request reached the server —
@@ -144,7 +149,7 @@ class Runtime:
         with self._lock:
             now = self.clock()
             arrival = now if arrival_ms is None else min(float(arrival_ms), now)
-            decision = self.admission.decide(self.pending(), self.in_flight, waited_ms=now - arrival)
+            decision = self.admission.decide(self.backlog(), self.in_flight, waited_ms=now - arrival)
             if not decision.admit:
                 self.counts["refused"] += 1
                 self.metrics.refused()
@@ -241,7 +246,8 @@ class Runtime:
         finished = []
         with self._lock:
             if error is None:
-                self.admission.observe(k, worker, len(items), end_ms - start_ms)
+                self.admission.observe(k, end_ms - start_ms,
+                                       self.sm.modules[k].workers[worker].worker.times_ms[len(items) - 1])
             for j, index in enumerate(items):
                 req, pos = self._owner[k].pop(index)
                 if error is None and not req.failed:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from skinflint.admission import Admission
+
 
 class EngineView(Protocol):
     """What an admission rule may read of a running simulation."""
@@ -20,6 +22,10 @@ class EngineView(Protocol):
 
     def pending(self, module: int) -> int:
         """Items released to `module` (index into `Composite.modules`) and not yet done."""
+        ...
+
+    def backlog(self, module: int) -> int:
+        """Items waiting for a busy worker of `module`'s server (DispatchPolicy.backlog)."""
         ...
 
 
@@ -40,3 +46,19 @@ class MaxInFlight:
     def admit(self, request: int, app: int, now: float, view: EngineView) -> bool:
         """Fewer than `limit` of the app's requests are in flight."""
         return view.in_flight(app) < self.limit
+
+
+@dataclass(frozen=True)
+class RuntimeRule:
+    """The runtime's own rule (skinflint.admission.Admission), one per app, applied to the
+    engine's state exactly as the runtime applies it to its dispatchers' (`base[a]`: the index of
+    app a's first module in the composite)."""
+
+    rules: tuple[Admission, ...]
+    base: tuple[int, ...]
+
+    def admit(self, request: int, app: int, now: float, view: EngineView) -> bool:
+        """The app's rule on its modules' backlogs and its requests in flight."""
+        rule, first = self.rules[app], self.base[app]
+        backlog = [view.backlog(first + k) for k in range(len(rule.stages))]
+        return rule.decide(backlog, view.in_flight(app)).admit

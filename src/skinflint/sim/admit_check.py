@@ -1,35 +1,60 @@
-"""Would admission have refused anyone? Answered from a run without admission.
+"""Admission on the fast path: the runtime's rule (skinflint.admission) applied exactly, by a
+fixed point over runs that skip the refused requests.
 
-A run in which admission refuses nobody is the same run with or without it: the fast paths
-simulate without admission and ask this module whether the rule (skinflint.admission) would
-have admitted every request, given the state the run shows at each arrival — the backlog of
-every module (items of batches closed before the arrival and launched after it) and the
-requests in flight. Decisions at an instant where another event happens too depend on the order
-of simultaneous events; the check evaluates both orders and calls a run exact only if every
-request is admitted either way (a batch of an entry module that closes at an arrival is closed
-by that arrival, after its decision). Otherwise the caller runs the event engine, which applies the
-rule request by request.
+The rule decides request i from the state at its arrival — every module's backlog (items of
+batches closed before it and launched after it) and the requests in flight — which depends on
+the decisions for earlier requests only. A refused request's items are skipped at its arrival,
+before any later item can be ready, so a run without them is the run with them refused. So:
+run with a guess R of the refused set, decide every request on that run, and if the decisions
+are R, the run is exact. Otherwise the decisions agree with the truth up to the first request
+they change (everything before it was decided on a correct past), so adopting them makes the
+exactly known prefix grow by at least one request each round; a few rounds settle a plan with
+few refusals, which is every plan worth keeping. Decisions at an instant where another event
+happens too depend on the order of simultaneous events: the check evaluates both orders and
+gives up (the caller runs the event engine) if they differ. A request is decided when it reaches
+its entry modules (arrival + hop_ms), as the event engine decides it.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Callable
+
+import numba
 import numpy as np
 
 from skinflint.admission import Admission
-from skinflint.sim.trace import Trace
+from skinflint.sim.draws import Draws
+from skinflint.sim.trace import REFUSED, Trace
+
+Batches = list[tuple[np.ndarray, np.ndarray]]
+Run = Callable[[Draws], tuple[Trace, Batches]]
+MAX_ROUNDS = 40
+HOPELESS_ROUNDS, HOPELESS_FACTOR = 3, 4
+"""After this many rounds, a run whose latest decisions still refuse this many times the budget is
+given up as hopeless (its exactly known refusals grow by few a round in a congested run)."""
 
 
-def _backlog_at(t: np.ndarray, closed: np.ndarray, launched: np.ndarray, size: np.ndarray,
-                strict: bool) -> np.ndarray:
-    """Items in batches closed and not yet launched at each time of t: events at t count as
-    after the decision (`strict`) or before it."""
-    side = "left" if strict else "right"
-    by_close = np.argsort(closed, kind="stable")
-    by_launch = np.argsort(launched, kind="stable")
-    closed_items = np.concatenate(([0], np.cumsum(size[by_close])))
-    launched_items = np.concatenate(([0], np.cumsum(size[by_launch])))
-    return (closed_items[np.searchsorted(closed[by_close], t, side=side)]
-            - launched_items[np.searchsorted(launched[by_launch], t, side=side)])
+@numba.njit(cache=True, nogil=True)
+def _backlog_at(t, closed, launched, size, strict):  # pragma: no cover  (compiled; tested through decisions)
+    """Items in batches closed and not yet launched at each time of t (ascending): events at t
+    count as after the decision (`strict`) or before it. One merge over the batches sorted by
+    close and by launch time."""
+    by_close = np.argsort(closed, kind="mergesort")
+    by_launch = np.argsort(launched, kind="mergesort")
+    out = np.empty(t.size, np.int64)
+    i = j = 0
+    in_closed = in_launched = 0
+    for k in range(t.size):
+        x = t[k]
+        while i < by_close.size and (closed[by_close[i]] < x or (not strict and closed[by_close[i]] == x)):
+            in_closed += size[by_close[i]]
+            i += 1
+        while j < by_launch.size and (launched[by_launch[j]] < x or (not strict and launched[by_launch[j]] == x)):
+            in_launched += size[by_launch[j]]
+            j += 1
+        out[k] = in_closed - in_launched
+    return out
 
 
 def _estimates(admission: Admission, backlog: list[np.ndarray]) -> np.ndarray:
@@ -41,21 +66,86 @@ def _estimates(admission: Admission, backlog: list[np.ndarray]) -> np.ndarray:
     return np.maximum.reduce([finish[k] for k, s in enumerate(admission.stages) if s.is_exit])
 
 
-def refused_anyone(admission: Admission, trace: Trace, batches: list[tuple[np.ndarray, np.ndarray]]) -> bool:
-    """True if, in either order of simultaneous events, the rule would refuse some request of the
-    run; False means the run is exactly what it would be with admission applied."""
-    t = trace.arrival_ms
-    if t.size == 0:
-        return False
+def decisions(admission: Admission, arrival: np.ndarray, admitted: np.ndarray, trace: Trace,
+              batches: Batches) -> np.ndarray | None:
+    """Whom the rule refuses, every request of `arrival` decided on the run `trace` of the
+    `admitted` ones (their indices); None if the order of simultaneous events matters."""
     done = np.sort(np.where(np.isnan(trace.done_ms), np.inf, trace.done_ms))
-    earlier = np.arange(t.size)    # requests before each one, all admitted if nobody was refused
+    earlier = np.searchsorted(admitted, np.arange(arrival.size), side="left")   # admitted requests before each
+    at = arrival + admission.hop_ms    # decided when it reaches its entry modules, as the engine does
+    out = []
     for strict in (True, False):
-        finished = np.searchsorted(done, t, side="left" if strict else "right")
-        if np.any(earlier - finished >= admission.max_in_flight):
-            return True
+        in_flight = earlier - np.searchsorted(done, at, side="left" if strict else "right")
         # an entry module's batch closing at an arrival is closed by it, after its decision
-        backlog = [_backlog_at(t, closed, launched, mt.batch_size, strict or not s.parents)
+        backlog = [_backlog_at(at, closed, launched, mt.batch_size, strict or not s.parents)
                    for (closed, launched), mt, s in zip(batches, trace.modules, admission.stages)]
-        if np.any(_estimates(admission, backlog) > admission.slo_ms):
-            return True
-    return False
+        out.append((in_flight >= admission.max_in_flight) | (_estimates(admission, backlog) > admission.slo_ms))
+    return out[0] if np.array_equal(out[0], out[1]) else None
+
+
+def without(draws: Draws, refused: np.ndarray) -> Draws:
+    """The draws of the requests not refused (their items, offsets and jitter draws kept)."""
+    keep = ~refused
+    firsts, offsets, normals, skipped = [], [], [], []
+    for f, o, z in zip(draws.firsts, draws.offsets_ms, draws.normals):
+        counts = np.diff(f)
+        gone = refused & (counts > 0)
+        skipped.append(float(draws.arrival_ms[gone].max()) if gone.any() else -np.inf)
+        items = np.repeat(keep, counts)
+        firsts.append(np.concatenate(([0], np.cumsum(counts[keep]))))
+        offsets.append(None if o is None else o[items])
+        normals.append(None if z is None else z[items])
+    return Draws(draws.arrival_ms[keep], tuple(firsts), tuple(offsets), tuple(normals), tuple(skipped))
+
+
+def widen(trace: Trace, admitted: np.ndarray, draws: Draws) -> Trace:
+    """The run of the `admitted` requests as a trace of every request of `draws`, the others
+    refused: their items never ran (batch -1) and never arrived (ready NaN), as the engine has it."""
+    arrival = draws.arrival_ms
+    n = arrival.size
+    done = np.full(n, np.nan)
+    done[admitted] = trace.done_ms
+    fate = np.full(n, REFUSED, dtype=np.int8)
+    fate[admitted] = trace.fate
+    kept = np.zeros(n, dtype=bool)
+    kept[admitted] = True
+    modules = []
+    for mt, firsts in zip(trace.modules, draws.firsts):
+        counts = np.diff(firsts)
+        item_request = np.repeat(np.arange(n, dtype=np.int64), counts)
+        mine = kept[item_request]
+        ready = np.full(item_request.size, np.nan)
+        ready[mine] = mt.ready_ms
+        item_batch = np.full(item_request.size, -1, dtype=np.int64)
+        item_batch[mine] = mt.item_batch
+        modules.append(replace(mt, item_request=item_request, ready_ms=ready, _item_batch=item_batch))
+    return Trace(arrival, done, fate, tuple(modules))
+
+
+def run_with_admission(run: Run, admission: Admission, draws: Draws, miss_budget: int | None = None
+                       ) -> tuple[Trace, Batches, int] | tuple[None, None, int] | None:
+    """(trace of every request, batches, refused) of the run with the rule applied; (None, None,
+    refusals) as soon as more than `miss_budget` requests are certainly refused (the plan cannot
+    reach its target, or after HOPELESS_ROUNDS rounds still refuse HOPELESS_FACTOR times more:
+    such a plan is rejected without its refusals settled exactly); None when the fixed point is
+    not reached or ties decide (the caller then runs the event engine)."""
+    arrival = draws.arrival_ms
+    refused = np.zeros(arrival.size, dtype=bool)
+    for rounds in range(1, MAX_ROUNDS + 1):
+        admitted = np.flatnonzero(~refused)
+        trace, batches = run(without(draws, refused) if refused.any() else draws)
+        decided = decisions(admission, arrival, admitted, trace, batches)
+        if decided is None:
+            return None
+        differ = decided != refused
+        if not differ.any():
+            return widen(trace, admitted, draws), batches, int(refused.sum())
+        certain = int(decided[: int(np.argmax(differ)) + 1].sum())
+        if miss_budget is not None and (certain > miss_budget or (
+                rounds >= HOPELESS_ROUNDS and decided.sum() > HOPELESS_FACTOR * max(miss_budget, 1))):
+            return None, None, max(certain, int(decided.sum()))
+        refused = decided
+    return None
+
+
+__all__ = ["decisions", "run_with_admission", "widen", "without"]

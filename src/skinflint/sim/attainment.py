@@ -14,7 +14,8 @@ the event engine runs it with the rule applied request by request.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -22,11 +23,13 @@ import numpy as np
 from skinflint.admission import Admission
 from skinflint.dispatch import EarlyClose
 from skinflint.plan import Plan
-from skinflint.sim.admit_check import refused_anyone
+from skinflint.sim.admit_check import run_with_admission
 from skinflint.sim.closing import run_closing, supports_closing
 from skinflint.sim.draws import Draws, draw
 from skinflint.sim.jitter_model import worker_jitter
-from skinflint.sim.trace import COMPLETED, Trace
+from skinflint.sim.traffic_run import arrival_times, run_event_engine
+from skinflint.sim.result import SimResult
+from skinflint.sim.trace import COMPLETED, REFUSED, Trace
 from skinflint.spec.types import Spec
 from skinflint.topology import SimModel, compile_model
 from skinflint.traffic import Traffic
@@ -37,15 +40,14 @@ RUNTIME_EARLY_CLOSE = EarlyClose()
 
 @dataclass(frozen=True)
 class Measured:
-    """A plan's attainment pooled over the oracle's seeds, per seed, and how it was run;
-    `excess_ms` per module: `excess_over_promise`, averaged over every seed's missed requests."""
+    """A plan's attainment pooled over the oracle's seeds, per seed, and how it was run."""
 
     attained: float
     per_seed: tuple[float, ...]
     requests: int
     refused: int
     engine: str
-    excess_ms: dict[str, float] = field(default_factory=dict)
+    complete: bool = True     # every seed ran (False: stopped at a seed below the floor)
 
     def reaches(self, target: float) -> bool:
         """Attained at least `target` (pooled over every seed's requests)."""
@@ -59,82 +61,93 @@ def on_time_mask(trace: Trace, slo_ms: float) -> np.ndarray:
     return ok & (latency <= slo_ms + 1e-9 * max(1.0, slo_ms))
 
 
-def excess_over_promise(sm: SimModel, trace: Trace, missed: np.ndarray) -> list[float]:
-    """Per module, the mean over missed requests of how far their items' time at the module
-    (ready to batch end) went past the module's planned worst latency W: where the plan's
-    promise gave way, which is where more slack helps."""
-    out = []
-    n_missed = int(missed.sum())
-    for m, mt in zip(sm.modules, trace.modules):
-        mine = missed[mt.item_request] & mt.ran
-        if not n_missed or not mine.any():
-            out.append(0.0)
-            continue
-        over = np.maximum(mt.done_ms[mine] - mt.ready_ms[mine] - m.worst_latency_ms, 0.0)
-        per_request = np.zeros(trace.arrival_ms.size)
-        np.maximum.at(per_request, mt.item_request[mine], over)
-        out.append(float(per_request.sum() / n_missed))
-    return out
+@dataclass(frozen=True)
+class Served:
+    """A plan as the runtime serves it: compiled, its workers' jitter under the traffic, the
+    admission rule, and whether the fast path runs it."""
+
+    plan: Plan
+    model: SimModel
+    jitter: list[tuple[np.ndarray, np.ndarray]] | None
+    admission: Admission
+    fast: bool
+
+    @classmethod
+    def of(cls, plan: Plan, spec: Spec, traffic: Traffic, rate: float | None = None) -> "Served":
+        sm = compile_model(plan, spec)
+        jitter = worker_jitter(sm, spec, traffic)
+        return cls(plan, sm, jitter, Admission.for_model(sm, plan.offered_rate if rate is None else rate),
+                   supports_closing(sm, jitter is not None))
+
+    def run(self, draws: Draws, miss_budget: int | None = None) -> tuple[Trace | None, int, str]:
+        """(trace, refused, engine) of one seed's draws; the trace is None when more than
+        `miss_budget` requests were certainly refused (the run stopped there)."""
+        got = None
+        if self.fast:
+            got = run_with_admission(lambda d: run_closing(self.model, d, self.jitter, RUNTIME_EARLY_CLOSE),
+                                     self.admission, draws, miss_budget)
+        if got is None:
+            trace = run_event_engine(self.plan, self.model, draws, self.jitter, self.admission, RUNTIME_EARLY_CLOSE)
+            return trace, int(np.count_nonzero(trace.fate == REFUSED)), "event"
+        return got[0], got[2], "closing"
 
 
 class Oracle:
     """Attainment of plans for one spec under one traffic, on pre-drawn seeds."""
 
     def __init__(self, spec: Spec, traffic: Traffic, seeds: Sequence[int], requests: int) -> None:
-        from skinflint.sim.traffic_run import arrival_times  # arrival processes live in sim
-
         self.spec, self.traffic = spec, traffic
         self.seeds = tuple(int(s) for s in seeds)
-        self.requests_per_seed = int(requests)
-        rate = spec.app.rate
-        self.draws: list[Draws] = []
-        for seed in self.seeds:
-            rng = np.random.default_rng(seed)
-            times = arrival_times(traffic, rate, requests, rng, spec.sources.get("app"))
-            self.draws.append(draw(spec.app, traffic, times, rate, rng, jitter=traffic.jitter != "none"))
-        self._cache: dict[str, Measured] = {}
+        self.draws = [traffic_draws(spec, traffic, spec.app.rate, requests, np.random.default_rng(s))
+                      for s in self.seeds]
 
     @property
     def requests(self) -> int:
         """Requests simulated per plan, all seeds together."""
         return sum(d.requests for d in self.draws)
 
-    def measure(self, plan: Plan) -> Measured:
-        """The plan's attainment on every seed (cached by the plan's JSON)."""
-        key = plan.to_json(indent=None)
-        if key not in self._cache:
-            self._cache[key] = self._measure(plan)
-        return self._cache[key]
+    def seed_floor(self) -> float:
+        """No seed may attain less: target - (1 - target) / 2, MODEL.md's check with fresh seeds."""
+        return self.traffic.target - (1.0 - self.traffic.target) / 2
 
-    def _measure(self, plan: Plan) -> Measured:
-        sm = compile_model(plan, self.spec)
-        jitter = worker_jitter(sm, self.spec, self.traffic)
-        admission = Admission.for_model(sm, plan.rate)
-        fast = supports_closing(sm, jitter is not None)
-        on_time, refused, engines = [], 0, set()
-        excess = np.zeros(len(sm.modules))
+    def measure(self, plan: Plan, stop_early: bool = False) -> Measured:
+        """The plan's attainment, seed after seed; with `stop_early`, none after the first seed
+        below seed_floor (the plan cannot be accepted; Measured.complete is then False)."""
+        served = Served.of(plan, self.spec, self.traffic)
+        on_time, runs, refused, engines = [], [], 0, set()
+        floor = self.seed_floor()
         for d in self.draws:
-            trace = None
-            if fast:
-                trace, batches = run_closing(sm, d, jitter, RUNTIME_EARLY_CLOSE)
-                if refused_anyone(admission, trace, batches):
-                    trace = None
-                else:
-                    engines.add("closing")
-            if trace is None:
-                from skinflint.sim.traffic_run import run_event_engine
-
-                trace = run_event_engine(plan, self.spec, sm, d, jitter, admission, RUNTIME_EARLY_CLOSE)
-                engines.add("event")
-                refused += int(np.count_nonzero(trace.fate != COMPLETED))
-            ok = on_time_mask(trace, sm.slo_ms)
-            on_time.append(int(ok.sum()))
-            excess += np.array(excess_over_promise(sm, trace, ~ok)) * int((~ok).sum())
-        total = sum(d.requests for d in self.draws)
-        misses = max(1, total - sum(on_time))
-        return Measured(sum(on_time) / total if total else math.nan,
-                        tuple(k / d.requests for k, d in zip(on_time, self.draws)), total, refused,
-                        "+".join(sorted(engines)), {m.name: float(x / misses) for m, x in zip(sm.modules, excess)})
+            budget = math.floor((1.0 - floor) * d.requests)   # more misses and the seed is below the floor
+            trace, seed_refused, engine = served.run(d, budget)
+            ok_count = d.requests - seed_refused if trace is None else int(on_time_mask(trace, plan.slo_ms).sum())
+            on_time.append(ok_count)
+            runs.append(d.requests)
+            refused += seed_refused
+            engines.add(engine)
+            if stop_early and ok_count < floor * d.requests:
+                break
+        total = sum(runs)
+        return Measured(sum(on_time) / total if total else math.nan, tuple(k / n for k, n in zip(on_time, runs)),
+                        total, refused, "+".join(sorted(engines)), len(runs) == len(self.draws))
 
 
-__all__ = ["Measured", "Oracle", "RUNTIME_EARLY_CLOSE", "SimModel", "on_time_mask"]
+def traffic_draws(spec: Spec, traffic: Traffic, rate: float, requests: int, rng: np.random.Generator) -> Draws:
+    """One seed's draws for the app under the traffic at `rate`: about `requests` arrivals."""
+    times = arrival_times(traffic, rate, requests, rng, spec.sources.get("app"))
+    return draw(spec.app, traffic, times, rate, rng, jitter=traffic.jitter != "none")
+
+
+def simulate_traffic(plan: Plan, spec: Spec, traffic: Traffic, duration_s: float, rng: np.random.Generator,
+                     rate: float | None = None) -> SimResult:
+    """Simulate `plan` under `traffic` for `duration_s` seconds exactly as the runtime serves it
+    (every module's plan policy, deadline-aware early close, the runtime's admission rule)."""
+    rate = plan.offered_rate if rate is None else rate
+    served = Served.of(plan, spec, traffic, rate)
+    start = time.perf_counter()
+    trace, _, engine = served.run(traffic_draws(spec, traffic, rate, max(1, round(rate * duration_s)), rng))
+    assert trace is not None, "no miss budget: every run completes"
+    names = {m.name: m.dispatch for m in served.model.modules}
+    return SimResult(plan, served.model, trace, float(duration_s), engine, names, True, time.perf_counter() - start)
+
+
+__all__ = ["Measured", "Oracle", "RUNTIME_EARLY_CLOSE", "Served", "on_time_mask", "simulate_traffic", "traffic_draws"]

@@ -14,7 +14,8 @@ For the batch that starts at item S, for worker w of batch size b (the cycle's t
     item's deadline and free_w the end of w's previous batch (the policy closes early only for
     an idle worker); at tau the batch holds n(tau) = #{j >= S : R_j <= tau} items (releases at
     tau come before timers at tau) and closes iff tau < F and tau + wait_w + d_w(n) <= D_S
-    (EarlyClose.can_make; once false it stays false, as time and size only grow);
+    (EarlyClose.can_make; once false it stays false, as time and size only grow), else at
+    max(D_S, tau) with what it holds then, if that comes before F (late anyway);
   * it starts at max(close, free_w) on a dedicated worker, at the next slot of a shared one, and
     runs d_w(size) x exp(mu_w + sigma_w z_S) (the jitter draw of its first item).
 """
@@ -55,12 +56,27 @@ def supports_closing(sm: SimModel, jitter: bool) -> bool:
 
 
 @numba.njit(cache=True, nogil=True)
+def _joined_by(joined, t, lo, hi):  # pragma: no cover  (compiled)
+    """How many of joined[lo:hi] (ascending) are <= t: bisect_right(joined, t, lo, hi) - lo."""
+    start = lo
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if joined[mid] <= t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - start
+
+
+@numba.njit(cache=True, nogil=True)
 def close_batches(joined, due, normals, sizes, table, waits, close_before, mu, sigma, slot_offset,
-                  slot_cycle):  # pragma: no cover  (compiled; its Python twin is tested too)
+                  slot_cycle, stream_end):  # pragma: no cover  (compiled)
     """Each batch's (worker, start, duration, size, close time, launch time); see the module
     docstring (launch: when the policy hands it to its worker, >= close; a shared worker's slot
     starts later).
-    `slot_cycle[w] > 0` marks a shared worker's slot; `normals` is empty without jitter."""
+    `slot_cycle[w] > 0` marks a shared worker's slot; `normals` is empty without jitter; the
+    stream ends (its last, partial batch leaves) when its last item joins, or at `stream_end` if
+    later (when the last item a refused request would have brought is skipped)."""
     n_items = joined.size
     n_workers = sizes.size
     out_w = np.empty(n_items, np.int64)
@@ -76,22 +92,18 @@ def close_batches(joined, due, normals, sizes, table, waits, close_before, mu, s
     while s < n_items:
         w = turn
         last = min(s + sizes[w], n_items) - 1
-        closed = joined[last]
+        closed = joined[last] if s + sizes[w] <= n_items else max(joined[last], stream_end)
         size = last - s + 1
         oldest = due[s]
         tau = max(oldest - close_before[w], free[w], joined[s])
         if tau < closed:
-            lo, hi = s, last + 1          # bisect_right(joined, tau, s, last + 1)
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if joined[mid] <= tau:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            k = lo - s
+            k = _joined_by(joined, tau, s, last + 1)
             if tau + waits[w] + table[w, k - 1] <= oldest:
                 size = k
                 closed = tau
+            elif max(oldest, tau) < closed:   # too late to make it: leaves at the deadline
+                closed = max(oldest, tau)
+                size = _joined_by(joined, closed, s, last + 1)
         launch = max(closed, free[w])
         start = launch
         if slot_cycle[w] > 0:
@@ -169,8 +181,10 @@ def run_closing(sm: SimModel, draws: Draws, jitter: list[tuple[np.ndarray, np.nd
         sizes, table, waits, close_before, offset, cycle = _worker_arrays(m, close)
         normals = draws.normals[k] if jitter is not None and draws.normals[k] is not None else empty
         mu, sigma = jitter[k] if jitter is not None else (empty, empty)
-        worker, start, dur, size, closed, launch = close_batches(joined, due, normals, sizes, table, waits, close_before,
-                                                         mu, sigma, offset, cycle)
+        worker, start, dur, size, closed, launch = close_batches(joined, due, normals, sizes, table, waits,
+                                                                 close_before, mu, sigma, offset, cycle,
+                                                                 draws.skipped_ms[k] + sm.hop_ms
+                                                                 if draws.skipped_ms else -math.inf)
         done_at.append(request_done(firsts, release, np.repeat(start + dur, size)))
         closes.append((closed, launch))
         traces.append(ModuleTrace(m.name, item_req, ready, None, worker, start, dur, size))

@@ -33,6 +33,8 @@ class Draws:
     firsts: tuple[np.ndarray, ...]
     offsets_ms: tuple[np.ndarray | None, ...]
     normals: tuple[np.ndarray | None, ...]
+    skipped_ms: tuple[float, ...] = ()   # per module: the last arrival of a left-out (refused) request
+                                         # with items there — their skip can end the module's stream
 
     @property
     def requests(self) -> int:

@@ -68,7 +68,8 @@ class EventEngine:
         # come between them unless a batch takes no time or the stall guard looks in between
         positive = all(min(t.worker.times_ms) > 0 for s in range(cm.n_servers) for t in cm.server_workers(s))
         self.one_release = (self.guard is None and positive
-                            and all(j is None or len(j) == 0 or float(np.min(j)) > 0 for j in jitter))
+                            and all(j is None or isinstance(j, tuple) or len(j) == 0 or float(np.min(j)) > 0
+                                    for j in jitter))
         self.one_entry = self._one_entry(cm, layout)
         self.arrived = 0   # arrivals the short way let in
 
@@ -104,6 +105,10 @@ class EventEngine:
     def pending(self, module: int) -> int:
         """Items released to `module` and not yet done."""
         return self.pending_items[module]
+
+    def backlog(self, module: int) -> int:
+        """Items waiting for a busy worker of `module`'s server."""
+        return self.servers.policies[self.server[module]].backlog()
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self) -> list[Trace]:

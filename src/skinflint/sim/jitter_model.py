@@ -63,3 +63,21 @@ def worker_jitter(sm: SimModel, spec: Spec, traffic: Traffic) -> list[tuple[np.n
     if all(not s.any() for _, s in out):
         return None
     return out
+
+
+def module_jitter(text: str, spec: Spec):  # noqa: ANN201
+    """The traffic's jitter as one factor per item for every worker of a module (sim.simulate's
+    `jitter`, the path of --dispatch and --no-admission runs): lognormal:CV as LogNormal, none as
+    None. `profile` differs per worker, which that path cannot do: an error where the profile
+    has tail columns (none without them)."""
+    from skinflint.errors import SpecError
+    from skinflint.sim.jitter import LogNormal
+
+    cv = jitter_cv(text, "command line", "--jitter")
+    if cv is None:
+        if any(c.tail_ms for c in spec.profiles.curves.values()):
+            raise SpecError("command line", "--jitter", "profile jitter (per worker, from the p95/p99 columns) runs "
+                            "only as the runtime serves a plan", "drop --dispatch/--no-early-close/--no-admission, "
+                            "or pass --jitter lognormal:CV")
+        return None
+    return LogNormal(lognormal_sigma(cv)) if cv > 0 else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from array import array
+from math import exp
 from heapq import heappush
 from typing import Iterator, Sequence
 
@@ -45,7 +46,9 @@ class Servers:
         self.slots = [[(sbase[cm.app_of[s]] + w.shared, w.offset_ms, w.cycle_ms) if w.shared >= 0 else None
                        for w in ws] for s, ws in enumerate(workers)]
         self.booked: list[list[tuple[float, float]]] = [[] for a in cm.apps for _ in a.shared_hardware]
-        self.jitter = [None if j is None else j.tolist() for j in jitter]
+        # a factor per item, or (normal per item, mu per worker, sigma per worker): exp(mu + sigma z)
+        self.jitter = [None if j is None else (tuple(x.tolist() for x in j) if isinstance(j, tuple) else j.tolist())
+                       for j in jitter]
         self.timer_at: list[float | None] = [None] * n_srv
         # per batch: worker, start, duration, size, first item if it is a run of items (else -1)
         self.batches: list[tuple[array, ...]] = [(array("q"), array("d"), array("d"), array("q"), array("q"))
@@ -64,8 +67,8 @@ class Servers:
         for w, items in out:
             k, a = len(items), items[0]
             dur = times[w][k - 1]
-            if jitter is not None:  # keyed by the batch's first item: the same draw on both paths
-                dur *= jitter[a]
+            if jitter is not None:  # keyed by the batch's first item: the same draw on every path
+                dur *= jitter[a] if not isinstance(jitter, tuple) else exp(jitter[1][w] + jitter[2][w] * jitter[0][a])
             start = now if slots is None or slots[w] is None else self._slot_start(slots[w], now, dur)
             q = len(b_start)
             b_worker.append(w)

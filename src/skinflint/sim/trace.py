@@ -14,7 +14,7 @@ COMPLETED = 0
 REFUSED = 1       # admission control: too many requests in flight
 UNFINISHED = 2    # still in flight when the simulation stopped
 
-DROP_REASONS = {REFUSED: "refused at admission: max_in_flight requests already in flight",
+DROP_REASONS = {REFUSED: "refused at admission (its estimate exceeded the SLO, or the bounded queue was full)",
                 UNFINISHED: "unfinished: still in flight when the simulation stopped (drain_s)"}
 
 

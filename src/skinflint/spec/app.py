@@ -11,6 +11,7 @@ from skinflint.errors import SpecError
 from skinflint.spec.bounds import limit
 from skinflint.spec.files import Bounded, validate
 from skinflint.spec.types import App, Module
+from skinflint.traffic import DEFAULT_TARGET, Traffic
 
 Name = Annotated[StrictStr, Field(min_length=1)]
 
@@ -26,6 +27,16 @@ class ModuleEntry(BaseModel):
     description: StrictStr = ""
 
 
+class TrafficEntry(BaseModel):
+    """The traffic a plan is made for (MODEL.md, "Traffic and attainment"; skinflint.traffic)."""
+
+    model_config = ConfigDict(extra="forbid")
+    arrivals: Name = "poisson"
+    fanout: Literal["together", "poisson", "spread"] = "together"
+    jitter: Name = "profile"
+    target: Bounded("target") = DEFAULT_TARGET
+
+
 class AppFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
@@ -36,6 +47,7 @@ class AppFile(BaseModel):
     hop_ms: Bounded("hop_ms") = 0.0
     description: StrictStr = ""
     modules: Annotated[list[ModuleEntry], Field(min_length=1, max_length=limit("modules"))]
+    traffic: TrafficEntry | None = None
 
 
 def build_app(parsed: AppFile, source: Path) -> App:
@@ -64,7 +76,11 @@ def build_app(parsed: AppFile, source: Path) -> App:
     modules = tuple(Module(n, entries[n].model, parents[n], float(entries[n].rate_factor), entries[n].adapter,
                            entries[n].fanout)
                     for n in order)
-    return App(parsed.name, float(parsed.rate), float(parsed.slo_ms), modules, float(parsed.hop_ms))
+    traffic = None
+    if parsed.traffic is not None:
+        t = parsed.traffic
+        traffic = Traffic(t.arrivals, t.fanout, t.jitter, float(t.target)).checked(f"{source}: traffic")
+    return App(parsed.name, float(parsed.rate), float(parsed.slo_ms), modules, float(parsed.hop_ms), traffic)
 
 
 def _topological_order(parents: dict[str, tuple[str, ...]], source: Path, index: dict[str, int]) -> list[str]:

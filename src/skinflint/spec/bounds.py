@@ -54,6 +54,7 @@ BOUNDS: dict[str, Bound] = {b.name: b for b in (
           lo_closed=True, whole=True),
     Bound("headroom", 0, 1, "", "`--headroom` (a fraction: 0.15 plans for 15 % more)", lo_closed=True,
           fix="write a fraction, e.g. --headroom 0.15 for 15 % more; for more than double, raise --rate"),
+    Bound("plan_headroom", 0, 10, "", "a plan's `headroom` (the traffic-aware search goes up to 4)", lo_closed=True),
     Bound("utilization", 0.01, 1, "", "`--utilization`", lo_closed=True, fix="e.g. --utilization 0.9"),
     Bound("duration_s", 0, 1e6, "s", "`simulate --duration`, `load --duration`"),
     Bound("seconds", 0, 86400, "s", "`--startup-s`, `--epoch-s`, time constants of policies", lo_closed=True),
@@ -209,3 +210,17 @@ def bounds_markdown() -> str:
     lines += ["", "| limit | at most | of |", "|---|---:|---|"]
     lines += [f"| `{name}` | {n:,} | {what} |" for name, (n, what) in LIMITS.items()]
     return "\n".join(lines)
+
+
+def parse_param(text: str, option: str, key: str, where: str = "command line") -> float | str:
+    """A `key=value` value of a `KIND:key=value,...` option: a bounded number when it is written as
+    one, else the text (a file name, a mode); `1_0`, `٤` or `nan` are refused, not read as numbers."""
+    value = text.strip()
+    if _DECIMAL.fullmatch(value):
+        return parse_text("parameter", value, where, f"{option} {key}")
+    try:
+        float(value)
+    except ValueError:
+        return value
+    raise SpecError(where, f"{option} {key}", f"{value!r} is not a number in plain ASCII decimal digits",
+                    "write e.g. 2.5")

@@ -53,6 +53,7 @@ class ModuleEntry(_Entry):
     worst_latency_ms: Bounded("elapsed_ms")
     groups: Annotated[list[GroupEntry], Field(max_length=limit("batch_sizes"))]
     pool: Optional[Name] = None
+    utilization: Optional[Bounded("utilization")] = None
 
 
 class SlotEntry(_Entry):
@@ -79,6 +80,18 @@ class PoolEntry(_Entry):
     groups: Annotated[list[GroupEntry], Field(min_length=1, max_length=limit("batch_sizes"))]
 
 
+class TrafficEntry(_Entry):
+    arrivals: Name
+    fanout: Literal["together", "poisson", "spread"] = "together"
+    jitter: Name = "profile"
+
+
+class ReferencesEntry(_Entry):
+    uniform_optimum_per_hour: Optional[Bounded("price_per_hour")] = None
+    single_headroom: Optional[Bounded("plan_headroom")] = None
+    single_headroom_per_hour: Optional[Bounded("price_per_hour")] = None
+
+
 class PlanFile(_Entry):
     app: Name
     planner: StrictStr
@@ -86,12 +99,18 @@ class PlanFile(_Entry):
     slo_ms: Bounded("slo_ms")
     hop_ms: Bounded("hop_ms") = 0.0
     utilization: Bounded("utilization") = 1.0
-    headroom: Bounded("headroom") = 0.0
+    headroom: Bounded("plan_headroom") = 0.0
     fanout_lag: StrictBool = False
     notes: list[StrictStr] = []
     modules: Annotated[list[ModuleEntry], Field(min_length=1, max_length=limit("modules"))]
     shared_workers: Annotated[list[SharedEntry], Field(max_length=limit("plan_workers"))] = []
     pools: Annotated[list[PoolEntry], Field(max_length=limit("modules"))] = []
+    traffic: Optional[TrafficEntry] = None
+    target: Optional[Bounded("target")] = None
+    attained: Optional[Annotated[float, Field(ge=0, le=1)]] = None
+    seeds: list[Bounded("seed")] = []
+    requests: Annotated[int, Field(ge=0, le=10**10)] = 0
+    references: Optional[ReferencesEntry] = None
 
 
 def read_plan_file(path: Path) -> dict[str, Any]:

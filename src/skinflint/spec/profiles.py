@@ -40,7 +40,8 @@ class ProfilesFile(BaseModel):
     profiles: Annotated[list[ProfileRow], Field(min_length=1)]
 
 
-Row = tuple[str, str, int, float]
+Row = tuple  # (model, hardware, batch_size, latency_ms[, p95_ms, p99_ms]) — the tail columns optional
+TAILS = ("p95_ms", "p99_ms")   # optional CSV columns: the batch time's tail (jitter of the traffic model)
 
 
 def _parse_csv_row(path: Path, line: int, raw: dict[str, str]) -> Row:
@@ -50,7 +51,8 @@ def _parse_csv_row(path: Path, line: int, raw: dict[str, str]) -> Row:
             raise SpecError(path, f"{where}.{col}", "empty value", f"name the {col}")
     batch = parse_text("batch_size", raw["batch_size"], path, f"{where}.batch_size")
     latency = parse_text("latency_ms", raw["latency_ms"], path, f"{where}.latency_ms")
-    return raw["model"], raw["hardware"], batch, latency
+    tails = tuple(parse_text("latency_ms", raw[c], path, f"{where}.{c}") if raw.get(c) else None for c in TAILS)
+    return raw["model"], raw["hardware"], batch, latency, *tails
 
 
 def read_profile_rows(path: Path) -> list[tuple[str, Row]]:
@@ -80,15 +82,17 @@ def effective_times(batch_sizes: list[int], latency_ms: list[float]) -> tuple[li
 def build_profiles(rows: Iterable[tuple[Path, str, Row]]) -> Profiles:
     """Group rows into curves; reject duplicates; compute effective times and warn on dips."""
     grouped: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
+    tails: dict[tuple[str, str], dict[int, tuple]] = defaultdict(dict)
     seen: dict[tuple[str, str, int], str] = {}
     origin: dict[tuple[str, str], Path] = {}
-    for path, where, (model, hardware, batch, latency) in rows:
+    for path, where, (model, hardware, batch, latency, *tail) in rows:
         key = (model, hardware, batch)
         if key in seen:
             raise SpecError(path, where, f"duplicate row for model {model!r}, hardware {hardware!r}, "
                             f"batch_size {batch} (first at {seen[key]})", "keep one row per batch size")
         seen[key] = f"{path}:{where}"
         grouped[(model, hardware)][batch] = latency
+        tails[(model, hardware)][batch] = tuple(tail) + (None,) * (len(TAILS) - len(tail))
         origin.setdefault((model, hardware), path)
     curves = {}
     for (model, hardware), by_batch in grouped.items():
@@ -99,7 +103,9 @@ def build_profiles(rows: Iterable[tuple[Path, str, Row]]) -> Profiles:
         sizes = sorted(by_batch)
         measured = [by_batch[b] for b in sizes]
         eff, exe = effective_times(sizes, measured)
-        curves[(model, hardware)] = ProfileCurve(model, hardware, tuple(sizes), tuple(measured), tuple(eff), tuple(exe))
+        tail_ms = tuple(tails[(model, hardware)][b] for b in sizes)
+        curves[(model, hardware)] = ProfileCurve(model, hardware, tuple(sizes), tuple(measured), tuple(eff), tuple(exe),
+                                                 tail_ms if any(v is not None for t in tail_ms for v in t) else ())
     return Profiles(curves)
 
 

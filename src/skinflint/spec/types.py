@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
+from skinflint.traffic import Traffic
+
 
 @dataclass(frozen=True)
 class Hardware:
@@ -29,6 +31,7 @@ class ProfileCurve:
     latency_ms: tuple[float, ...]
     effective_ms: tuple[float, ...]
     exec_batch_sizes: tuple[int, ...]
+    tail_ms: tuple[tuple[float | None, float | None], ...] = ()   # (p95, p99) per size, where measured
 
     def effective(self, batch_size: int) -> float:
         """Effective batch time of a profiled batch size (KeyError if not profiled)."""
@@ -84,6 +87,7 @@ class App:
     slo_ms: float
     modules: tuple[Module, ...]
     hop_ms: float = 0.0
+    traffic: Traffic | None = None   # the app file's `traffic:` (None: not stated, the default applies)
 
     def module(self, name: str) -> Module:
         for m in self.modules:

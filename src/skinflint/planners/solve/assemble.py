@@ -20,14 +20,15 @@ def groups(point: FrontierPoint) -> tuple[Group, ...]:
     return tuple(group(c, n) for c, n in point.groups())
 
 
-def module_plan(spec: Spec, name: str, point: FrontierPoint, dispatch: str = BATCH_AWARE) -> ModulePlan:
+def module_plan(spec: Spec, name: str, point: FrontierPoint, dispatch: str = BATCH_AWARE,
+                utilization: float | None = None) -> ModulePlan:
     """Turn a frontier point into a module plan with its dedicated groups (a slot on a shared
     worker, if any, counts in its worst latency; the worker itself is listed by the plan)."""
     m = spec.app.module(name)
     rate = spec.app.module_rate(name)
     gs = groups(point)
     worst = max([g.worst_latency_ms for g in gs] + ([point.slot.worst_latency_ms(rate)] if point.slot else []))
-    return ModulePlan(name, m.model, rate, point.budget_ms, worst, gs, dispatch)
+    return ModulePlan(name, m.model, rate, point.budget_ms, worst, gs, dispatch, utilization=utilization)
 
 
 def shared_workers(bins: tuple[Bin, ...]) -> tuple[SharedWorker, ...]:

@@ -4,6 +4,7 @@ could get, the least SLO any plan can meet, and MODEL.md's fluid lower bound."""
 from __future__ import annotations
 
 import math
+from typing import Mapping
 
 from skinflint.errors import InfeasibleError, SpecError
 from skinflint.model import Config, leq, longest_after, longest_before, longest_path_ms, module_configs
@@ -45,10 +46,12 @@ def budget_caps(spec: Spec, configs: dict[str, list[Config]]) -> dict[str, float
     return {m.name: app.slo_ms - app.hop_ms - before[m.name] - after[m.name] for m in app.modules}
 
 
-def lower_bound(spec: Spec, configs: dict[str, list[Config]], utilization: float) -> float:
-    """MODEL.md's fluid lower bound for the application (least sum over feasible budgets)."""
+def lower_bound(spec: Spec, configs: dict[str, list[Config]], utilization: float | Mapping[str, float]) -> float:
+    """MODEL.md's fluid lower bound for the application (least sum over feasible budgets), with
+    one utilization cap or one per module."""
     caps = budget_caps(spec, configs)
-    fronts = {m: as_arrays(fluid_frontier(cs, spec.app.module_rate(m), utilization, caps[m]))
+    u = utilization if isinstance(utilization, Mapping) else {m: utilization for m in configs}
+    fronts = {m: as_arrays(fluid_frontier(cs, spec.app.module_rate(m), u[m], caps[m]))
               for m, cs in configs.items()}
     result = split_slo(spec.app, fronts, spec.app.slo_ms, spec.app.hop_ms)
     return result[0] if result else math.inf

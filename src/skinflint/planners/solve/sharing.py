@@ -20,6 +20,7 @@ greedily — pairs only, the most promising few per round — and say they are n
 from __future__ import annotations
 
 import itertools
+from typing import Mapping
 from dataclasses import dataclass
 
 from skinflint.model import Config, leq
@@ -90,7 +91,7 @@ def _member(rate: float, configs: list[Config], cap: float, cheapest: float) -> 
 
 def _candidate_bins(spec: Spec, configs: dict[str, list[Config]], caps: dict[str, float],
                     fronts: dict[str, list[FrontierPoint]], taken: set[str], threshold: float,
-                    u: float, max_bin: int) -> list[tuple[float, Bin]]:
+                    u: Mapping[str, float], max_bin: int) -> list[tuple[float, Bin]]:
     """(gain bound, bin) for every bin of 2..MAX_BIN free modules on one hardware type whose
     gain bound exceeds `threshold` + its price and whose slots fit their modules' largest budgets."""
     free = [m for m in configs if m not in taken]
@@ -102,7 +103,7 @@ def _candidate_bins(spec: Spec, configs: dict[str, list[Config]], caps: dict[str
         for m in free:
             if members[m] is None:
                 continue
-            opts = [(members[m].gain(c, c.latency_ms, u), c) for c in configs[m]  # T_s >= d_c alone
+            opts = [(members[m].gain(c, c.latency_ms, u[m]), c) for c in configs[m]  # T_s >= d_c alone
                     if c.hardware == hw and leq(c.worst_latency_ms, caps[m])]
             if opts:
                 gains[m] = sorted(opts, key=lambda t: -t[0])
@@ -115,7 +116,7 @@ def _candidate_bins(spec: Spec, configs: dict[str, list[Config]], caps: dict[str
 
 def _walk_bins(spec: Spec, hw: str, price: float, group: tuple[str, ...],
                gains: dict[str, list[tuple[float, Config]]], members: dict[str, "_Member | None"],
-               caps: dict[str, float], need: float, u: float, out: list[tuple[float, Bin]]) -> None:
+               caps: dict[str, float], need: float, u: Mapping[str, float], out: list[tuple[float, Bin]]) -> None:
     """Depth-first over the members' slot configs, best gain first, cut by the gain bound; each
     complete bin is kept if its slots fit the caps and its gain, bounded again with the bin's
     own cycle T_s, still exceeds `need`."""
@@ -126,7 +127,7 @@ def _walk_bins(spec: Spec, hw: str, price: float, group: tuple[str, ...],
         if any(not leq(c.worst_latency_ms + t_s, caps[m]) for m, c in zip(group, chosen)):  # rule 3
             return
         if i == len(group):
-            gain = sum(members[m].gain(c, t_s, u) for m, c in zip(group, chosen))  # type: ignore[union-attr]
+            gain = sum(members[m].gain(c, t_s, u[m]) for m, c in zip(group, chosen))  # type: ignore[union-attr]
             if gain > need:
                 out.append((gain, Bin(hw, price, tuple(zip(group, chosen)))))
             return
@@ -144,8 +145,9 @@ def _solve(spec: Spec, fronts: dict[str, list[FrontierPoint]], extra: float) -> 
 
 
 def with_shared_workers(spec: Spec, configs: dict[str, list[Config]], caps: dict[str, float],
-                        base: dict[str, list[FrontierPoint]], utilization: float) -> SharedSolution:
-    """Least-cost plan allowing shared workers, starting from the dedicated frontiers `base`."""
+                        base: dict[str, list[FrontierPoint]], utilization: Mapping[str, float]) -> SharedSolution:
+    """Least-cost plan allowing shared workers, starting from the dedicated frontiers `base`
+    (`utilization`: each module's cap u_m)."""
     fronts = dict(base)
     bins: list[Bin] = []
     solved = _solve(spec, fronts, 0.0)
@@ -174,7 +176,7 @@ def with_shared_workers(spec: Spec, configs: dict[str, list[Config]], caps: dict
             for m, c in b.slots:
                 key = (m, c, b.cycle_ms)
                 if key not in floor:
-                    floor[key] = cheapest_cost(configs[m], spec.app.module_rate(m), utilization, caps[m],
+                    floor[key] = cheapest_cost(configs[m], spec.app.module_rate(m), utilization[m], caps[m],
                                                Slot(c, b.cycle_ms))
             members = dict(b.slots)
             bound = paid + b.price_per_hour + sum(
@@ -185,7 +187,7 @@ def with_shared_workers(spec: Spec, configs: dict[str, list[Config]], caps: dict
             for m, c in b.slots:
                 key = (m, c, b.cycle_ms)
                 if key not in cache:
-                    cache[key] = module_frontier(configs[m], spec.app.module_rate(m), utilization, caps[m],
+                    cache[key] = module_frontier(configs[m], spec.app.module_rate(m), utilization[m], caps[m],
                                                  Slot(c, b.cycle_ms))
                 trial[m] = cache[key]
             if any(not f for f in trial.values()):
