@@ -86,9 +86,10 @@ class PrometheusMetrics(NullMetrics):
         depth = gauge(QUEUE_DEPTH, "Items waiting or running", ["module"], registry=r)
         workers = gauge(WORKERS, "Workers per module", ["module"], registry=r)
         inflight = gauge(IN_FLIGHT, "Requests in the runtime", registry=r)
-        for k, d in enumerate(runtime.dispatchers):
-            depth.labels(d.name).set_function(lambda d=d: d.pending)
-            workers.labels(d.name).set(len(runtime.workers[k]))
+        for k, d in enumerate(runtime.dispatchers):   # a pooled module shows its pool's dispatcher
+            name = runtime.sm.modules[k].name
+            depth.labels(name).set_function(lambda d=d: d.pending)
+            workers.labels(name).set(len(runtime.workers[k]))
         inflight.set_function(lambda: runtime.in_flight)
         gauge(PLAN_COST, "USD per hour of the plan served", registry=r).set(plan.cost_per_hour)
         rented = gauge(PLAN_WORKERS, "Workers rented per hardware type", ["hardware"], registry=r)

@@ -1,0 +1,114 @@
+"""The servers of a runtime: each unpooled module its own dispatcher and workers, each pool one
+dispatcher and one set of workers for all its members (in one app or across a fleet), as the
+simulator runs them (sim/composite.py). Shared workers (MODEL.md) are one worker per app's
+shared index, each serving module driving a view of it.
+
+    servers = build_servers(models, specs, backend, make_dispatcher)
+    servers.of[(app, module)]     # the server index of a module
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from skinflint.errors import SpecError
+from skinflint.runtime.backends import Backend
+from skinflint.spec.types import Spec
+from skinflint.topology import SimModel, SimWorker
+
+
+@dataclass
+class Server:
+    """One dispatcher's worth: a module's or a pool's. `members`: (app, module) it serves, in the
+    simulator's member order; `pool`: the pool's name ("" for a module's own server)."""
+
+    name: str
+    members: list[tuple[int, int]]
+    sim_workers: tuple[SimWorker, ...]
+    policy: str
+    workers: list[Any] = field(default_factory=list)
+    dispatcher: Any = None
+    pool: str = ""
+
+
+@dataclass
+class Servers:
+    """Every server, the server of each (app, module), and the hosts to close (each once)."""
+
+    servers: list[Server]
+    of: dict[tuple[int, int], int]
+    hosts: list[Any]
+
+
+def plan_servers(models: Sequence[SimModel]) -> tuple[list[Server], dict[tuple[int, int], int]]:
+    """The servers of compiled apps, without workers: pools gathered by (scope, name) over the
+    apps (a pool named by one app's own plan is that app's alone), checked to agree."""
+    servers: list[Server] = []
+    of: dict[tuple[int, int], int] = {}
+    pools: dict[tuple[str, str], int] = {}
+    for a, sm in enumerate(models):
+        for k, m in enumerate(sm.modules):
+            if m.pool is None:
+                of[(a, k)] = len(servers)
+                servers.append(Server(f"{sm.app}/{m.name}" if len(models) > 1 else m.name, [(a, k)], m.workers,
+                                      m.dispatch))
+                continue
+            key = (m.pool_scope, m.pool)
+            if key not in pools:
+                pools[key] = len(servers)
+                servers.append(Server(m.pool, [], m.workers, "cyclic", pool=m.pool))
+            s = servers[pools[key]]
+            if s.sim_workers != m.workers:
+                raise SpecError("plan", f"pool {m.pool!r}", "its members see different workers",
+                                "serve the apps with the profiles and catalog the fleet was planned with")
+            s.members.append((a, k))
+            of[(a, k)] = pools[key]
+    return servers, of
+
+
+def start_workers(servers: list[Server], models: Sequence[SimModel], specs: Sequence[Spec],
+                  backend: Backend) -> list[Any]:
+    """Start every server's workers on `backend` (shared workers once, driven through views);
+    returns the hosts to close, each once."""
+    needs: dict[str, int] = {}
+    for s in servers:
+        for w in s.sim_workers:
+            if w.shared < 0:
+                needs[w.hardware] = needs.get(w.hardware, 0) + 1
+    for sm in models:
+        for hw in sm.shared_hardware:
+            needs[hw] = needs.get(hw, 0) + 1
+    backend.start(needs)
+    shared_models: dict[tuple[int, int], dict[str, tuple[float, ...]]] = {}
+    for s in servers:
+        for a, k in s.members:
+            model = specs[a].app.modules[k].model
+            for w in s.sim_workers:
+                if w.shared >= 0:
+                    known = shared_models.setdefault((a, w.shared), {}).get(model, ())
+                    shared_models[(a, w.shared)][model] = max(known, w.worker.times_ms, key=len)
+    shared = {key: backend.worker(ms, models[key[0]].shared_hardware[key[1]], f"{models[key[0]].app}/shared{key[1]}")
+              for key, ms in shared_models.items()}
+    hosts: list[Any] = list(shared.values())
+    for s in servers:
+        a, k = s.members[0]
+        model = specs[a].app.modules[k].model
+        for j, w in enumerate(s.sim_workers):
+            if w.shared >= 0:
+                s.workers.append(shared[(a, w.shared)].view(model))
+            else:
+                worker = backend.worker({model: w.worker.times_ms}, w.hardware, f"{s.name}/{j}")
+                s.workers.append(worker)
+                hosts.append(worker)
+    return hosts
+
+
+def build_servers(models: Sequence[SimModel], specs: Sequence[Spec], backend: Backend,
+                  make_dispatcher: Callable[[int, Server], Any]) -> Servers:
+    """Plan the servers, start their workers, give each its dispatcher (`make_dispatcher(s, server)`)."""
+    servers, of = plan_servers(models)
+    hosts = start_workers(servers, models, specs, backend)
+    for s, server in enumerate(servers):
+        server.dispatcher = make_dispatcher(s, server)
+    return Servers(servers, of, hosts)
