@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXTRAS ?= dev,plots,profile,serve,ray
 
-.PHONY: install demo test bench clean report-check
+.PHONY: install demo test docs-check bench clean report-check
 
 install: $(VENV)/.installed
 
@@ -17,8 +17,14 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(BIN)/skinflint demo
 
+# -rs: a skipped test says why (e.g. the report's browser test without chromium). Then the docs check.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -rs
+	$(MAKE) docs-check
+
+# The README's and docs' code blocks run as documented; quoted bench figures equal bench/results/ (docs/CONTRIBUTING.md).
+docs-check: install
+	$(BIN)/python tools/docs_check.py
 
 # The report's browser test needs Debian's chromium; `make test` skips it (with the reason) when it is absent.
 report-check: install

@@ -218,7 +218,7 @@ def write_csv(results: list[Result], path: Path) -> None:
             w.writerow(["" if v is None else round(v, 6) if isinstance(v, float) else v for v in values])
 
 
-def plot(results: list[Result], out: Path) -> list[Path]:
+def plot(results: list[Result], out: Path, suffix: str = "") -> list[Path]:
     """Geometric-mean cost ratio to `optimal` against SLO tightness and against rate, per planner."""
     import matplotlib
 
@@ -242,7 +242,7 @@ def plot(results: list[Result], out: Path) -> list[Path]:
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        path = out / fname
+        path = out / fname.replace(".png", f"{suffix}.png")
         fig.savefig(path, dpi=120)
         plt.close(fig)
         paths.append(path)
@@ -265,12 +265,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nworkloads where optimal is costlier than a baseline: {len(beaten)}")
     for b in beaten:
         print(f"  {b}")
-    write_csv(results, args.out / "baselines.csv")
-    for p in plot(results, args.out):
+    from record import result_path, variant
+
+    csv_path = result_path("baselines", argv if argv is not None else sys.argv[1:], ".csv", args.out)
+    write_csv(results, csv_path)  # baselines.csv; baselines--fanout-lag.csv, ... for other runs
+    for p in plot(results, args.out, variant(argv if argv is not None else sys.argv[1:])):
         print(f"wrote {p}")
-    print(f"wrote {args.out / 'baselines.csv'}")
+    print(f"wrote {csv_path}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from record import record
+
+    with record(__file__, sys.argv[1:]):
+        code = main()
+    sys.exit(code)

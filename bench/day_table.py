@@ -27,4 +27,7 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    from record import record
+
+    with record(__file__, sys.argv[1:]):
+        main(sys.argv[1])

@@ -9,6 +9,7 @@ req/s; SLOs from tight to loose. Prints p50 / p99 planning time per size.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import replace
 
@@ -58,4 +59,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from record import record
+
+    with record(__file__, sys.argv[1:]):
+        main()

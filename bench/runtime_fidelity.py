@@ -113,4 +113,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from record import record
+
+    with record(__file__, sys.argv[1:]):
+        main()

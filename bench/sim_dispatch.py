@@ -11,6 +11,7 @@ Poisson and bursty ones at the offered rate of a plan with `--headroom`.
 from __future__ import annotations
 
 import argparse
+import sys
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -103,4 +104,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from record import record
+
+    with record(__file__, sys.argv[1:]):
+        main()

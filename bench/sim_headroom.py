@@ -10,6 +10,7 @@ bursts at R x the mean rate for S % of the time, B s long on average, the mean r
 from __future__ import annotations
 
 import argparse
+import sys
 import warnings
 from pathlib import Path
 
@@ -82,4 +83,7 @@ def night(spec, args) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from record import record
+
+    with record(__file__, sys.argv[1:]):
+        main()

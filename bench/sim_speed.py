@@ -11,6 +11,7 @@ Arrivals: Poisson at the planned rate, drawn before timing. Prints the median of
 from __future__ import annotations
 
 import os
+import sys
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -71,4 +72,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from record import record
+
+    with record(__file__, sys.argv[1:]):
+        main()

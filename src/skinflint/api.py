@@ -17,7 +17,7 @@ from skinflint.verify import check
 
 def plan(app: str | Path | Spec, *, planner: str = "optimal", rate: float | None = None,
          slo_ms: float | None = None, utilization: float = 1.0, headroom: float = 0.0,
-         hardware: Iterable[str] | None = None, sharing: bool = True, fanout_lag: bool = False,
+         hardware: Iterable[str] | None = None, sharing: bool = True, fanout_lag: bool = True,
          pools: bool = False) -> Plan:
     """Plan an application (a path to APP.yaml, or a loaded Spec) and return the verified plan.
 

@@ -19,7 +19,22 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from skinflint import __version__
+
+        print(f"skinflint {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                       help="Print the version and exit.")) -> None:
+    """Serve DNN pipelines under a latency objective for the least money."""
 
 # Each module registers its commands on `app`; later issues add names here.
 COMMANDS = ("plan", "demo", "compare", "simulate", "profiles", "profiles_import", "profile", "zoo", "serve", "day",
@@ -27,8 +42,11 @@ COMMANDS = ("plan", "demo", "compare", "simulate", "profiles", "profiles_import"
 
 
 def _load_commands() -> None:
+    from skinflint.commands.conventions import apply
+
     for name in COMMANDS:
         importlib.import_module(f"skinflint.commands.{name}")
+    apply(app)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
@@ -57,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         print("skinflint: aborted", file=sys.stderr)
         return 130
     except TyperException as e:  # usage errors: unknown option, bad option value, missing argument
-        print(f"skinflint: error: {' '.join(e.format_message().split())} (see skinflint --help)", file=sys.stderr)
+        ctx = getattr(e, "ctx", None)
+        where = ctx.command_path if ctx is not None else "skinflint"
+        print(f"skinflint: error: command line: {' '.join(e.format_message().split())} (fix: see `{where} --help`)",
+              file=sys.stderr)
         return 2
     return 0
 

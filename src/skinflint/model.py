@@ -45,9 +45,11 @@ def fanout_lag_ms(rate_factor: float, app_rate: float) -> float:
 def module_lags(app: App, counted: bool, app_rate: float | None = None) -> dict[str, float]:
     """Each module's fan-out lag, with its factor p/q as written in the app file and the APP's rate
     (`app_rate`, default `app.rate`; a plan's own rate where a plan is checked); all 0 where the
-    plan does not count the lag (PlanOptions.fanout_lag / Plan.fanout_lag)."""
+    plan does not count the lag (PlanOptions.fanout_lag / Plan.fanout_lag) and for a module whose
+    items are spread (`fanout: spread` in the app file)."""
     rate = app.rate if app_rate is None else app_rate
-    return {m.name: fanout_lag_ms(m.rate_factor, rate) if counted else 0.0 for m in app.modules}
+    return {m.name: fanout_lag_ms(m.rate_factor, rate) if counted and m.fanout == "together" else 0.0
+            for m in app.modules}
 
 
 def worst_latency_ms(batch_size: int, latency_ms: float, rate: float, lag_ms: float = 0.0) -> float:
@@ -116,9 +118,10 @@ def worker_worst_ms(dispatch: str, batch_size: int, latency_ms: float, rate: flo
       round-robin share on a shared worker (T_s)                 shared_worst_latency_rr_ms
 
     Plus `lag_ms` (the module's fan-out lag, module_lags) and, under round-robin, the lag of the
-    module's `shares` round-robin shares (rr_share_lag_ms at `rate`); a pool has no lag."""
+    module's `shares` round-robin shares (rr_share_lag_ms at `rate`); a pool member's items come
+    `lag_ms` early relative to its own even stream, so its W is the pool's plus its own lag."""
     if pool_members:
-        return pool_worst_latency_ms(batch_size, latency_ms, rate, pool_members)
+        return pool_worst_latency_ms(batch_size, latency_ms, rate, pool_members) + lag_ms
     if dispatch == ROUND_ROBIN:
         lag_ms += rr_share_lag_ms(shares, rate)
         if shared_cycle_ms is not None:
@@ -158,7 +161,7 @@ class Config:
 
 
 def module_configs(spec: Spec, module: str, rate: float, hardware: Iterable[str] | None = None,
-                   fanout_lag: bool = False) -> list[Config]:
+                   fanout_lag: bool = True) -> list[Config]:
     """Every profiled (h, b) of the module's model on the catalog's hardware, at rate r_m; with
     `fanout_lag`, W includes the fan-out lag (a conservative option beyond MODEL.md)."""
     model = spec.app.module(module).model

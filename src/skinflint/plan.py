@@ -258,3 +258,14 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
                 shared, float(d.get("lower_bound_per_hour", 0.0)), float(d.get("planning_ms", 0.0)),
                 float(d.get("utilization", 1.0)), float(d.get("headroom", 0.0)), tuple(d.get("notes", ())),
                 bool(d.get("fanout_lag", False)), tuple(pool_from_dict(p) for p in d.get("pools", ())))
+
+
+def load_plan(path: Any, spec: Any = None) -> Plan:
+    """The plan in a JSON file (FORMATS.md), validated at the edge (spec.plan_file); with `spec`,
+    also checked to be a plan of its app. Bad input is a SpecError naming the file and field."""
+    from skinflint.spec.plan_file import check_plan_fits, read_plan_file
+
+    plan = plan_from_dict(read_plan_file(path))
+    if spec is not None:
+        check_plan_fits(plan, spec, path)
+    return plan

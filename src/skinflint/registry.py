@@ -58,7 +58,7 @@ class Registry(Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
-            raise SpecError("options", self.option, f"unknown {self.kind} {name!r}",
+            raise SpecError("command line", self.option, f"unknown {self.kind} {name!r}",
                             f"choose one of: {', '.join(known)}") from None
 
     def build(self, name: str, skip: tuple[str, ...] = (), **params: Any) -> Any:
@@ -67,10 +67,16 @@ class Registry(Generic[T]):
         factory = self.get(name)
         allowed = [p for p in inspect.signature(factory).parameters if p not in skip]  # type: ignore[arg-type]
         unknown = [k for k in params if k not in allowed]
+        missing = [n for n, p in inspect.signature(factory).parameters.items()  # type: ignore[arg-type]
+                   if p.default is inspect.Parameter.empty and n not in params and n not in skip
+                   and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if missing and not unknown:
+            raise SpecError("command line", self.option, f"{name} needs {', '.join(f'{m}=...' for m in missing)}",
+                            f"write {name}:{','.join(f'{m}=VALUE' for m in missing)}")
         if unknown:
-            raise SpecError("options", self.option, f"{name} takes no parameter {', '.join(map(repr, unknown))}",
+            raise SpecError("command line", self.option, f"{name} takes no parameter {', '.join(map(repr, unknown))}",
                             f"its parameters are: {', '.join(allowed)}")
         try:
             return factory(**params)  # type: ignore[operator]
         except (TypeError, ValueError) as e:
-            raise SpecError("options", self.option, f"{name}: {e}", f"its parameters are: {', '.join(allowed)}") from None
+            raise SpecError("command line", self.option, f"{name}: {e}", f"its parameters are: {', '.join(allowed)}") from None

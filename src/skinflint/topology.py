@@ -104,14 +104,15 @@ def _group_times(spec: Spec, model_name: str, group: Group, where: str) -> tuple
     return _batch_times(spec, model_name, group.hardware, group.batch_size, where)
 
 
-def pool_workers(pool: Pool, spec: Spec) -> tuple[SimWorker, ...]:
-    """A pool's workers, each promising model.pool_worst_latency_ms for its group, recomputed
-    from the profile (k merged uniform streams at the pool's combined rate)."""
+def pool_workers(pool: Pool, spec: Spec, lag_ms: float = 0.0) -> tuple[SimWorker, ...]:
+    """A pool's workers as one member sees them, each promising model.pool_worst_latency_ms for
+    its group, recomputed from the profile (k merged uniform streams at the pool's combined
+    rate), plus the member's fan-out lag."""
     workers: list[SimWorker] = []
     for g_idx, g in enumerate(pool.groups):
         times = _group_times(spec, pool.model, g, f"pool {pool.name!r} group {g_idx}")
         promise = model.worker_worst_ms(model.BATCH_AWARE, g.batch_size, times[-1], pool.rate,
-                                        pool_members=len(pool.members))
+                                        pool_members=len(pool.members), lag_ms=lag_ms)
         workers += [SimWorker(Worker(g.batch_size, times, group=g_idx), g.hardware, promise, pool=pool.name)
                     for _ in range(g.workers)]
     if not workers:
@@ -202,7 +203,8 @@ def compile_model(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = Non
     for m in app.modules:
         mp, rate = planned[m.name], plan.rate * m.rate_factor
         shares = len(mp.groups) + len(slots[m.name])
-        workers[m.name] = (list(_pooled_workers(plan, spec, m.name, mp.pool, pools, slots[m.name])) if mp.pool else
+        workers[m.name] = (list(_pooled_workers(plan, spec, m.name, mp.pool, pools, slots[m.name], lags[m.name]))
+                           if mp.pool else
                            _dedicated_workers(m, mp, spec, rate, shares, lags[m.name])
                            + _slot_workers(mp, slots[m.name], rate, shares, lags[m.name]))
         if not workers[m.name]:
@@ -219,14 +221,14 @@ def compile_model(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = Non
             children=tuple(index[c] for c in app.children(m.name)), workers=tuple(workers[m.name]),
             dispatch=DEFAULT_FOR_KIND.get(mp.dispatch, mp.dispatch), group_rates=_group_rates(mp, slots[m.name]),
             deadline_ms=plan.slo_ms - after[m.name], promise_offset_ms=before[m.name] + app.hop_ms,
-            worst_latency_ms=worst[m.name], fanout_lag_ms=0.0 if mp.pool else lags[m.name], pool=mp.pool,
+            worst_latency_ms=worst[m.name], fanout_lag_ms=lags[m.name], pool=mp.pool,
             pool_scope=plan.app if mp.pool in own else ""))
     return SimModel(tuple(modules), app.hop_ms, plan.slo_ms, plan.cost_per_hour,
                     tuple(s.hardware for s in plan.shared_workers), plan.app)
 
 
 def _pooled_workers(plan: Plan, spec: Spec, module: str, pool_name: str, pools: Mapping[str, Pool],
-                    slots: list[_Slot]) -> tuple[SimWorker, ...]:
+                    slots: list[_Slot], lag_ms: float) -> tuple[SimWorker, ...]:
     where = f"module {module!r}"
     pool = pools.get(pool_name)
     if pool is None:
@@ -236,4 +238,4 @@ def _pooled_workers(plan: Plan, spec: Spec, module: str, pool_name: str, pools: 
         raise SpecError("plan", where, f"not a member of pool {pool_name!r}", "fix the plan")
     if slots or plan.module(module).groups:
         raise SpecError("plan", where, "a pooled module has no workers of its own", "fix the plan")
-    return pool_workers(pool, spec)
+    return pool_workers(pool, spec, lag_ms)

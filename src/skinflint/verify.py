@@ -59,7 +59,7 @@ def verify(plan: Plan, spec: Spec, pools: Mapping[str, Pool] | None = None) -> l
     for m in app.modules:
         mp = planned[m.name]
         if mp.pool is not None:
-            out += _verify_pooled(mp, spec, plan, pools)
+            out += _verify_pooled(mp, spec, plan, pools, lags[m.name])
             continue
         out += _verify_module(mp, spec, plan.rate * m.rate_factor, plan.utilization, shared_by_module[m.name],
                               lags[m.name])
@@ -119,8 +119,9 @@ def _verify_shared_workers(plan: Plan, spec: Spec, out: list[str]) -> dict[str, 
     return slots
 
 
-def _verify_pooled(mp: ModulePlan, spec: Spec, plan: Plan, pools: Mapping[str, Pool]) -> list[str]:
-    """A module served by a pool: the pool's worst latency must fit the module's budget."""
+def _verify_pooled(mp: ModulePlan, spec: Spec, plan: Plan, pools: Mapping[str, Pool], lag_ms: float) -> list[str]:
+    """A module served by a pool: the pool's worst latency plus the module's fan-out lag must
+    fit the module's budget."""
     where = f"module {mp.name!r}"
     pool = pools.get(mp.pool or "")
     if pool is None:
@@ -132,7 +133,7 @@ def _verify_pooled(mp: ModulePlan, spec: Spec, plan: Plan, pools: Mapping[str, P
         out.append(f"{where}: pool {pool.name!r} runs {pool.model!r}, not the module's model")
     if f"{plan.app}/{mp.name}" not in pool.members:
         out.append(f"{where}: not a member of pool {pool.name!r}")
-    worst = _pool_worst(pool, spec, out)
+    worst = _pool_worst(pool, spec, out) + lag_ms
     if not leq(worst, mp.budget_ms):
         out.append(f"{where}: pool worst latency {worst:.4f} ms > budget {mp.budget_ms:.4f} ms")
     if not leq(worst, mp.worst_latency_ms):

@@ -1,4 +1,5 @@
-"""Bad input of every kind: exit 2, one line on stderr naming the file and field, no traceback.
+"""Bad input of every kind: exit 2, one line on stderr naming the file and field, no traceback
+(and, below, the seeded generator of tests/integration/malformed.py: every case with its verdict).
 
 Over 200 malformed or garbage inputs are generated from a valid app by mutating one thing at a
 time (app, hardware and profile files, and command-line options), plus random garbage text.
@@ -6,7 +7,11 @@ time (app, hardware and profile files, and command-line options), plus random ga
 
 from __future__ import annotations
 
-import textwrap
+import contextlib
+import io
+import re
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -15,20 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skinflint.cli import main
+from tests.integration import malformed
 
 APP = {
     "name": "tiny", "profiles": "profiles.csv", "hardware": "hardware.yaml", "rate": 100, "slo_ms": 300,
     "modules": [{"name": "a", "model": "det"}, {"name": "b", "model": "cls", "after": ["a"], "rate_factor": 2}],
 }
 HW = {"hardware": {"T4": {"price_per_hour": 0.5}, "A10G": {"price_per_hour": 1.0}}}
-CSV = textwrap.dedent("""\
-    model,hardware,batch_size,latency_ms
-    det,T4,1,20
-    det,T4,4,50
-    det,A10G,1,10
-    cls,T4,1,5
-    cls,T4,8,20
-    """)
+CSV = malformed.PROFILES  # det on T4 and A10G, cls on T4
 
 BAD_VALUES = [-1, 0, "abc", "300", None, [], {}, float("inf"), float("nan"), True, -0.5]
 
@@ -212,3 +211,100 @@ def test_random_garbage_app_file(tmp_path_factory: pytest.TempPathFactory, text:
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         code = main(["plan", str(d / "app.yaml")])
     assert code == 2 and "Traceback" not in err.getvalue()
+
+
+# --- issue 15: the seeded generator (tests/integration/malformed.py), every case with its verdict ---
+
+INTERNAL = re.compile(r"Traceback|\w+Error\(|\.float\b|\.int\b|positional argument|has no attribute|NoneType|<class")
+TIME_LIMIT_S = 10
+
+
+class _CaseTimeout(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: object) -> None:
+    raise _CaseTimeout()
+
+
+def _run_generated(d: Path, case: malformed.Case) -> tuple[int | str, str, float]:
+    """Write the case's files into `d`, run the CLI in-process under a time limit."""
+    for name, text in (("app.yaml", case.app), ("hardware.yaml", case.hardware), ("profiles.csv", case.profiles),
+                       *case.files.items()):
+        (d / name).write_text(text, encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    start = time.perf_counter()
+    signal.alarm(TIME_LIMIT_S)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), contextlib.chdir(d):
+            code: int | str = main([case.command, "app.yaml", *case.args])
+    except _CaseTimeout:
+        code = "timeout"
+    except BaseException as e:  # noqa: BLE001 - a crash is what this test looks for
+        code, err = "crash", io.StringIO(err.getvalue() + f"Traceback: {e!r}")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    return code, err.getvalue(), time.perf_counter() - start
+
+
+def _verdict(case: malformed.Case, code: int | str, err: str) -> str | None:
+    """What is wrong with the run, or None."""
+    errors = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("skinflint: warning:")]
+    if code in ("timeout", "crash") or "Traceback" in err:
+        return f"{code}: {err.strip()[-300:]}"
+    if case.refuse:
+        if code != 2:
+            return f"accepted (exit {code}) a wrong input"
+        if len(errors) != 1 or not errors[0].startswith("skinflint: error: ") or "(fix: " not in errors[0]:
+            return f"not one error line with a fix: {errors!r}"
+        if INTERNAL.search(errors[0]):
+            return f"internal text in {errors[0]!r}"
+        return None
+    return None if code in (0, 3) and not errors else f"refused a valid input (exit {code}): {errors!r}"
+
+
+@pytest.fixture(scope="module")
+def tiny_plan(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The valid plan JSON of the generator's app (the base of the plan.json mutations)."""
+    import skinflint
+
+    d = tmp_path_factory.mktemp("base")
+    for name, text in (("app.yaml", malformed.APP), ("hardware.yaml", malformed.HARDWARE),
+                       ("profiles.csv", malformed.PROFILES)):
+        (d / name).write_text(text, encoding="utf-8")
+    return skinflint.plan(d / "app.yaml").to_dict()
+
+
+def test_generated_malformed_inputs(tmp_path: Path, tiny_plan: dict) -> None:
+    """>= 500 seeded cases: 0 tracebacks, 0 runs over 10 s, 0 wrong inputs accepted, one line each."""
+    generated = malformed.cases(tiny_plan, seed=15)
+    assert len(generated) >= 500 and len({c.label for c in generated}) == len(generated)
+    failures, slowest, refused, start = [], (0.0, ""), 0, time.perf_counter()
+    for case in generated:
+        code, err, took = _run_generated(tmp_path, case)
+        problem = _verdict(case, code, err)
+        if took > TIME_LIMIT_S:
+            problem = problem or f"took {took:.1f} s"
+        if problem:
+            failures.append(f"{case.label}: {problem}")
+        refused += code == 2
+        slowest = max(slowest, (took, case.label))
+    print(f"\n{len(generated)} generated cases, {refused} refused, {len(generated) - refused} accepted, "
+          f"{time.perf_counter() - start:.1f} s, slowest {slowest[0]:.2f} s ({slowest[1]})")
+    assert not failures, f"{len(failures)} of {len(generated)} cases failed:\n" + "\n".join(failures)
+
+
+ISSUE_CASES = ["app rate: '1111'... (401", "app rate: '1111'... (5001", "app slo_ms: '1111'... (401",
+               "app hop_ms: '1111'... (401", "app rate_factor: '1111'... (401", "hardware price: '1111'... (401",
+               "app rate: '1.0e+308'", "app rate_factor: '1.0e+308'", "app hop_ms: '1.0e+308'", "app rate: '1e30'", "module key twice", "module repeated", "hardware name twice", "price key twice",
+               "echo 'rate: 3000'", "nested 10,000 [", "csv batch_size: '１'", "csv latency_ms: '٤'", "'1_0'",
+               "5000 batch sizes", "rate_factor 1e30", "--headroom 15", "--headroom '1e300'", "--no-sharing true",
+               "--duration '1e7'", "--rate '1e300'"]
+
+
+def test_generator_covers_every_case_the_issue_lists(tiny_plan: dict) -> None:
+    labels = [c.label for c in malformed.cases(tiny_plan, seed=15) if c.label.startswith("issue: ")]
+    missing = [want for want in ISSUE_CASES if not any(want in label for label in labels)]
+    assert not missing, missing

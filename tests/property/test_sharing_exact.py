@@ -3,7 +3,8 @@
 For two or three modules at most one shared worker can serve two or more modules, so the brute
 force enumerates: no shared worker, or one on each hardware type with a slot config for each
 member; then every dedicated worker count of every module, checked with MODEL.md's rules
-(cycle with the slot as one more worker, T_s <= T_m, slot W = 1000 (b-1)/r + T_s + d), and every
+(cycle with the slot as one more worker, T_s <= T_m, slot W = 1000 (b-1)/r + T_s + d + the fan-out
+lag 1000 (1 - 1/p) / rate, which the configs' own W carry too), and every
 feasible combination of the resulting budgets over the DAG's paths.
 """
 
@@ -27,7 +28,8 @@ from skinflint.verify import verify
 EPS = 1e-9
 
 
-def module_options(configs, rate: float, u: float, slot: tuple[model.Config, float] | None):  # noqa: ANN001, ANN201
+def module_options(configs, rate: float, u: float, slot: tuple[model.Config, float] | None,  # noqa: ANN001, ANN201
+                   lag: float = 0.0):
     """Pareto list of (least budget needed, dedicated cost) over all worker counts."""
     bound = [math.ceil(rate * max(c.latency_ms for c in configs) / (1000 * u) / c.batch_size) + 1 for c in configs]
     best: dict[float, float] = {}
@@ -45,7 +47,7 @@ def module_options(configs, rate: float, u: float, slot: tuple[model.Config, flo
             c, t_s = slot
             if t_s > cycle * (1 + EPS):
                 continue
-            worst.append(1000.0 * (c.batch_size - 1) / rate + t_s + c.latency_ms)
+            worst.append(1000.0 * (c.batch_size - 1) / rate + t_s + c.latency_ms + lag)  # + the fan-out lag
         need, cost = max(worst), sum(n * c.price_per_hour for c, n in zip(configs, ns))
         best[need] = min(best.get(need, math.inf), cost)
     return sorted(best.items())
@@ -65,7 +67,8 @@ def brute_force(spec, u: float) -> float:  # noqa: ANN001
     best = math.inf
     for s in structures:
         extra = spec.price(s["__hw__"]) if s else 0.0
-        opts = {m: module_options(cfg[m], app.module_rate(m), u, s.get(m) if s else None) for m in names}
+        opts = {m: module_options(cfg[m], app.module_rate(m), u, s.get(m) if s else None,
+                                  model.fanout_lag_ms(app.module(m).rate_factor, app.rate)) for m in names}
         for combo in itertools.product(*(opts[m] for m in names)):
             budget = {m: o[0] for m, o in zip(names, combo)}
             if max(sum(budget[m] + app.hop_ms for m in p) for p in app.paths()) <= app.slo_ms * (1 + EPS):

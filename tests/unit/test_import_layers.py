@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 # bottom layer first. The same table, in words, is docs/ARCHITECTURE.md's "Layers".
 FOUNDATION = {"errors", "registry", "extras", "stats", "fanout"}
 INPUTS = FOUNDATION | {"spec"}
-CORE = INPUTS | {"model", "plan", "dispatch", "topology"}
+CORE = INPUTS | {"model", "plan", "dispatch", "topology", "traffic", "admission"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "stats": set(),
@@ -32,6 +32,8 @@ ALLOWED: dict[str, set[str]] = {
     "model": INPUTS,
     "plan": INPUTS | {"model"},
     "dispatch": FOUNDATION,
+    "traffic": FOUNDATION,                       # the traffic a plan is made for: data and syntax
+    "admission": FOUNDATION,                     # the one admission rule, for the runtime and the simulator
     "topology": CORE,
     "verify": CORE,
     "profiling": INPUTS,

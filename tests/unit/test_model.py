@@ -91,5 +91,6 @@ def test_worker_worst_ms_picks_the_formula_of_how_the_worker_is_fed() -> None:
         pytest.approx(160.0 + 12.0 + 20.0)
     # a round-robin share on a shared worker: T_s + d, + the share lag of 2 shares (one gap of 10 ms)
     assert model.worker_worst_ms(rr, 5, 12.0, 100.0, shares=2, shared_cycle_ms=30.0) == pytest.approx(30 + 12 + 10)
-    # a pool of 3 merged streams at 300 req/s: 1000 (5 + 3 - 2) / 300 = 20, + d; no lag
-    assert model.worker_worst_ms(ba, 5, 12.0, 300.0, pool_members=3, lag_ms=99.0) == pytest.approx(20.0 + 12.0)
+    # a pool of 3 merged streams at 300 req/s: 1000 (5 + 3 - 2) / 300 = 20, + d, + the member's own lag
+    assert model.worker_worst_ms(ba, 5, 12.0, 300.0, pool_members=3) == pytest.approx(20.0 + 12.0)
+    assert model.worker_worst_ms(ba, 5, 12.0, 300.0, pool_members=3, lag_ms=9.0) == pytest.approx(20.0 + 12.0 + 9.0)

@@ -111,9 +111,11 @@ def test_fragments_parse_as_triton_model_config(tmp_path: Path) -> None:
         cfg = text_format.Parse(f.text, ModelConfig())
         assert cfg.max_batch_size == g.batch_size and list(cfg.dynamic_batching.preferred_batch_size) == [g.batch_size]
         # queue delay = budget - d in microseconds; the triton planner's budget is W_rr, so it is the
-        # time one server's share r/n takes to bring b requests: 1000 (b - 1) n / r
+        # time one server's share r/n takes to bring b requests, 1000 (b - 1) n / r, plus the
+        # module's fan-out lag (the classifiers' 2.5 = 5/2 crops at 300 frames/s: 1000 (1 - 1/5) / 300)
         fill_ms = 1000.0 * (g.batch_size - 1) * g.workers / mp.rate
-        assert cfg.dynamic_batching.max_queue_delay_microseconds == round(1000 * fill_ms)
+        lag_ms = model.fanout_lag_ms(load_spec(TRAFFIC).app.module(mp.name).rate_factor, plan.rate)
+        assert cfg.dynamic_batching.max_queue_delay_microseconds == round(1000 * (fill_ms + lag_ms))
         assert len(cfg.instance_group) == 1 and cfg.instance_group[0].count == 1
         group = cfg.instance_group[0]
         assert group.kind == type(group).KIND_GPU

@@ -38,7 +38,7 @@ def calibrate_command(
         print(json.dumps({"statistic": statistic, "summary": drift_summary(rows),
                           "rows": [r.to_dict() for r in rows]}, indent=2))
         return
-    from rich.console import Console
+    from skinflint.report.console import make_console
     from rich.table import Table
 
     table = Table(title=f"calibration of {profiles.name} from {measured.name} ({statistic} per configuration)")
@@ -50,7 +50,7 @@ def calibrate_command(
         table.add_row(r.model, r.hardware, str(r.batch_size), "—" if r.old_ms is None else f"{r.old_ms:.3f}",
                       f"{r.new_ms:.3f}", "—" if r.drift is None else f"{100 * r.drift:+.1f} %", str(r.samples),
                       r.source)
-    console = Console()
+    console = make_console()
     console.print(table)
     s = drift_summary(rows)
     console.print(f"{', '.join(f'{n} {k}' for k, n in s['by_source'].items())}; median drift of measured "

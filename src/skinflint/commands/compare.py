@@ -39,8 +39,8 @@ def compare_command(
     utilization: float = typer.Option(1.0, "--utilization", help="Utilization cap u in (0, 1]."),
     headroom: float = typer.Option(0.0, "--headroom", help="Plan for rate x (1 + headroom)."),
     hardware: Optional[str] = typer.Option(None, "--hardware", help="Comma-separated hardware subset."),
-    fanout_lag: bool = typer.Option(False, "--fanout-lag",
-                                    help="Add the fan-out lag to W (plans hold when a request's items arrive together)."),
+    fanout_lag: bool = typer.Option(True, "--fanout-lag", hidden=True,
+                                    help="No-op: W includes the fan-out lag by default (fanout: spread on a module opts out)."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """Every planner on APP.yaml side by side: $/h, x the optimum, x the bound, time, simulation.

@@ -15,7 +15,9 @@ from skinflint.control import RateGrid
 from skinflint.daynight import DayCurve, LoopSettings, PlanCache, compare_day, default_contenders, parse_bursts
 from skinflint.errors import SpecError
 from skinflint.planners import PlanOptions
-from skinflint.report.day_table import day_markdown, day_table
+from skinflint.report.console import make_console
+from skinflint.report.day_table import day_markdown, day_table, span
+from skinflint.spec.bounds import MAX_DAY_REQUESTS, check_requests
 from skinflint.spec.loader import load_spec
 
 
@@ -33,6 +35,7 @@ def day_command(
     early_close: bool = typer.Option(True, "--early-close/--no-early-close", help="Deadline-aware early close."),
     seed: int = typer.Option(1, "--seed", help="Seed of the arrivals and bursts."),
     fmt: str = typer.Option("table", "--format", help="table, json or markdown."),
+    max_requests: int = typer.Option(MAX_DAY_REQUESTS, "--max-requests", help="Refuse curves of more requests."),
 ) -> None:
     """Simulate a day of re-planning on a rate curve: $ for the day, SLO attainment, plan changes."""
     if fmt not in ("table", "json", "markdown"):
@@ -46,23 +49,25 @@ def day_command(
     spec = load_spec(app_file)
     rng = np.random.default_rng(seed)
     curve = DayCurve.from_csv(curve_file, peak=peak)
+    base_peak = max(curve.rates)
     spec_bursts = parse_bursts(bursts)
     curve = curve.with_bursts(spec_bursts.windows(curve.length_s, rng), spec_bursts.factor)
+    check_requests(float(np.trapezoid(curve.rates, curve.times_s)), max_requests, curve_file, "rate")
     grid = RateGrid(1.0, grid_step)
     plans = PlanCache(spec, planner, PlanOptions())
     contenders = default_contenders(LoopSettings(startup_s=startup_s), grid, epoch_s, headroom)
     results = compare_day(spec, curve, rng, plans, contenders, early_close=early_close)
     meta = {"app": spec.app.name, "slo_ms": spec.app.slo_ms, "curve": str(curve_file), "length_s": curve.length_s,
-            "peak_rate": max(curve.rates), "bursts": vars(spec_bursts), "startup_s": startup_s,
+            "peak_rate": max(curve.rates), "curve_peak_rate": base_peak, "bursts": vars(spec_bursts), "startup_s": startup_s,
             "headroom": headroom, "planner": planner, "early_close": early_close, "seed": seed,
             "plans_made": len(plans), "planning_s": plans.planning_s}
     if fmt == "json":
         print(json.dumps(meta | {"results": [r.to_dict() for r in results]}, indent=2, default=float))
         return
     if fmt == "markdown":
-        print(day_markdown(results))
+        print(day_markdown(results, curve.length_s))
         return
-    from rich.console import Console
-
-    Console().print(day_table(results, f"{spec.app.name} over {curve.length_s / 3600:g} h of {curve_file.name}: "
-                                       f"peak {max(curve.rates):g} req/s, SLO {spec.app.slo_ms:g} ms"))
+    bursts_text = f" ({max(curve.rates):.1f} in bursts)" if max(curve.rates) > base_peak * (1 + 1e-9) else ""
+    make_console().print(day_table(results, f"{spec.app.name} over {span(curve.length_s)} of {curve_file.name}: "
+                                            f"peak {base_peak:g} req/s{bursts_text}, SLO {spec.app.slo_ms:g} ms",
+                                   curve.length_s))

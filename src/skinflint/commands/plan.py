@@ -33,10 +33,11 @@ def plan_command(
     utilization: float = typer.Option(1.0, "--utilization", help="Utilization cap u in (0, 1]."),
     headroom: float = typer.Option(0.0, "--headroom", help="Plan for rate x (1 + headroom)."),
     hardware: Optional[str] = typer.Option(None, "--hardware", help="Comma-separated hardware subset."),
-    no_sharing: bool = typer.Option(False, "--no-sharing", help="No shared workers (dedicated workers only)."),
-    pools: bool = typer.Option(False, "--pools", help="Modules running the same model may share one pool."),
-    fanout_lag: bool = typer.Option(False, "--fanout-lag",
-                                    help="Add the fan-out lag to W: safe when a request's items arrive together."),
+    sharing: bool = typer.Option(True, "--sharing/--no-sharing", help="Residuals may share workers "
+                                 "(--no-sharing: dedicated workers only)."),
+    pools: bool = typer.Option(False, "--pools/--no-pools", help="Modules running the same model may share one pool."),
+    fanout_lag: bool = typer.Option(True, "--fanout-lag", hidden=True,
+                                    help="No-op: W includes the fan-out lag by default (fanout: spread on a module opts out)."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the plan JSON here."),
 ) -> None:
@@ -45,13 +46,13 @@ def plan_command(
         raise SpecError("command line", "--format", f"unknown format {fmt!r}", "use table or json")
     if len(app_files) > 1:
         fleet = plan_fleet_files(app_files, rate=rate, slo_ms=slo_ms, planner=planner, utilization=utilization,
-                                 headroom=headroom, hardware=parse_hardware(hardware), sharing=not no_sharing)
+                                 headroom=headroom, hardware=parse_hardware(hardware), sharing=sharing)
         if output is not None:
             output.write_text(fleet.to_json() + "\n", encoding="utf-8")
         print(fleet.to_json()) if fmt == "json" else print_fleet(fleet)
         return
     result = make_plan(app_files[0], planner=planner, rate=rate, slo_ms=slo_ms, utilization=utilization,
-                       headroom=headroom, hardware=parse_hardware(hardware), sharing=not no_sharing,
+                       headroom=headroom, hardware=parse_hardware(hardware), sharing=sharing,
                        fanout_lag=fanout_lag, pools=pools)
     if output is not None:
         output.write_text(result.to_json() + "\n", encoding="utf-8")

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from skinflint.cli import app
+from skinflint.report.console import make_console
 from skinflint.errors import SpecError
 from skinflint.profiling.measure import MeasureOptions
 from skinflint.profiling.profiler import ProfileOptions, ProfilePoint, Profiler
@@ -103,7 +104,7 @@ def profile_command(
                    TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True) as bar:
             points = profiler.run(rng, RichProgress(bar, options.batch_sizes, time_cap_s))
-        Console().print(results_table(points))
+        make_console().print(results_table(points))
     write_profile(points, output, merge=not replace)
     flagged = [f"{p.batch_size} ({', '.join(p.flags)})" for p in points if p.flags]
     if flagged:

@@ -13,12 +13,13 @@ import typer
 from skinflint.api import plan as make_plan
 from skinflint.api import plan_fleet_files
 from skinflint.cli import app
+from skinflint.commands.conventions import check_simulation, parse_param
 from skinflint.errors import SpecError
-from skinflint.plan import Plan, plan_from_dict
+from skinflint.plan import load_plan  # noqa: F401 - serve and deploy import it from here
 from skinflint.report.sim_tables import print_fleet, print_result, write_cdf
 from skinflint.sim import make_arrivals, parse_jitter, simulate, simulate_fleet
 from skinflint.sim.arrivals import arrival_kinds, arrival_params
-from skinflint.spec.files import read_text
+from skinflint.spec.bounds import MAX_REQUESTS
 from skinflint.spec.loader import load_spec
 
 
@@ -31,10 +32,7 @@ def parse_named(text: str, option: str, form: str) -> tuple[str, dict[str, Any]]
         key, eq, value = item.partition("=")
         if not eq or not key:
             raise SpecError("command line", option, f"cannot read {item!r} in {text!r}", f"write {form}")
-        try:
-            params[key] = float(value)
-        except ValueError:
-            params[key] = value
+        params[key] = parse_param(value, option, key)
     return name, params
 
 
@@ -48,16 +46,6 @@ def parse_arrivals(text: str, rate: float) -> Any:
     if "rate" in arrival_params(kind) and "rate" not in params and kind not in ("varying",):
         params["rate"] = rate
     return make_arrivals(kind, **params)
-
-
-def load_plan(path: Path) -> Plan:
-    """A plan JSON as written by `skinflint plan --format json` (FORMATS.md)."""
-    try:
-        return plan_from_dict(json.loads(read_text(path, "plan")))
-    except json.JSONDecodeError as e:
-        raise SpecError(path, f"line {e.lineno}", f"not JSON: {e.msg}", "write the plan with --format json") from None
-    except (KeyError, TypeError, ValueError) as e:
-        raise SpecError(path, "", f"not a plan: {e!r}", "write the plan with `skinflint plan --format json`") from None
 
 
 @app.command("simulate")
@@ -74,10 +62,11 @@ def simulate_command(
     planner: str = typer.Option("optimal", "--planner", help="When planning: the planner."),
     dispatch: Optional[str] = typer.Option(None, "--dispatch", help="Run every module with this policy "
                                            "(cyclic, adaptive, round-robin); default: the plan's."),
-    early_close: bool = typer.Option(False, "--early-close", help="Deadline-aware early close of partial batches."),
+    early_close: bool = typer.Option(False, "--early-close/--no-early-close", help="Deadline-aware early close of partial batches."),
     jitter: Optional[str] = typer.Option(None, "--jitter", help="Batch time jitter: lognormal:SIGMA or uniform:LO,HI."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
     cdf: Optional[Path] = typer.Option(None, "--cdf", help="Write a latency CDF plot (PNG) here."),
+    max_requests: int = typer.Option(MAX_REQUESTS, "--max-requests", help="Refuse runs of more requests than this."),
 ) -> None:
     """Simulate a plan for APP.yaml (or a fleet plan for several): latency percentiles, SLO attainment,
     drops, batches, utilisation, cost."""
@@ -87,14 +76,15 @@ def simulate_command(
         raise SpecError("command line", "--seed", f"must be >= 0 (got {seed})", "pass a non-negative integer")
     if len(app_files) > 1:
         _simulate_fleet(app_files, plan_file, arrivals, duration, seed, rate, headroom, planner, dispatch,
-                        early_close, jitter, fmt, cdf)
+                        early_close, jitter, fmt, cdf, max_requests)
         return
     spec = load_spec(app_files[0])
-    plan = load_plan(plan_file) if plan_file else make_plan(spec, planner=planner, headroom=headroom)
+    plan = load_plan(plan_file, spec) if plan_file else make_plan(spec, planner=planner, headroom=headroom)
     offered = plan.offered_rate if rate is None else rate
     if not offered > 0:
         raise SpecError("command line", "--rate", f"must be positive (got {offered})", "pass a positive rate")
     process = parse_arrivals(arrivals, offered)
+    check_simulation([plan], [process], duration, max_requests)
     result = simulate(plan, spec, process, duration, np.random.default_rng(seed), dispatch=dispatch,
                       early_close=early_close, jitter=parse_jitter(jitter) if jitter else None)
     if cdf is not None:
@@ -107,7 +97,8 @@ def simulate_command(
 
 def _simulate_fleet(app_files: list[Path], plan_file: Optional[Path], arrivals: str, duration: float, seed: int,
                     rate: Optional[float], headroom: float, planner: str, dispatch: Optional[str],
-                    early_close: bool, jitter: Optional[str], fmt: str, cdf: Optional[Path]) -> None:
+                    early_close: bool, jitter: Optional[str], fmt: str, cdf: Optional[Path],
+                    max_requests: int = MAX_REQUESTS) -> None:
     """Plan the apps together (api.plan_fleet_files) and simulate the fleet, each app with its own
     arrival process at its offered rate."""
     for given, option in ((plan_file, "--plan"), (rate, "--rate"), (cdf, "--cdf")):
@@ -117,6 +108,7 @@ def _simulate_fleet(app_files: list[Path], plan_file: Optional[Path], arrivals: 
     fleet = plan_fleet_files(app_files, planner=planner, headroom=headroom)
     specs = [load_spec(f) for f in app_files]
     processes = [parse_arrivals(arrivals, p.offered_rate) for p in fleet.apps]
+    check_simulation(list(fleet.apps) + [fleet], processes, duration, max_requests)
     results = simulate_fleet(fleet, specs, processes, duration, np.random.default_rng(seed), dispatch=dispatch,
                              early_close=early_close, jitter=parse_jitter(jitter) if jitter else None)
     if fmt == "json":

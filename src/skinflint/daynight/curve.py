@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from skinflint.errors import SpecError
+from skinflint.spec.bounds import parse_text
 from skinflint.sim.arrivals.varying import TimeVarying, read_rate_csv
 
 
@@ -36,15 +37,12 @@ def parse_bursts(text: str | None) -> Bursts:
         key = key.strip()
         if key not in ("count", "factor", "duration_s"):
             raise SpecError("command line", "--bursts", f"unknown key {key!r}", "use count=N,factor=F,duration_s=S")
-        try:
-            values[key] = float(value)
-        except ValueError:
-            raise SpecError("command line", "--bursts", f"{key}={value!r} is not a number",
-                            "use count=N,factor=F,duration_s=S") from None
+        values[key] = parse_text("parameter", value, "command line", f"--bursts {key}")
     b = Bursts(int(values.get("count", 4)), values.get("factor", 2.0), values.get("duration_s", 120.0))
-    if not (b.count >= 0 and b.factor >= 1 and b.duration_s > 0 and math.isfinite(b.factor + b.duration_s)):
-        raise SpecError("command line", "--bursts", "need count >= 0, factor >= 1, duration_s > 0",
-                        "e.g. count=6,factor=2,duration_s=120")
+    if not (0 <= b.count <= 10_000 and b.count == values.get("count", 4) and 1 <= b.factor <= 100
+            and 0 < b.duration_s <= 86400):
+        raise SpecError("command line", "--bursts", "need a whole count in [0, 10000], factor in [1, 100], "
+                        "duration_s in (0, 86400]", "e.g. count=6,factor=2,duration_s=120")
     return b
 
 

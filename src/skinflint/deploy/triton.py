@@ -82,7 +82,8 @@ def fragments(plan: Plan, hmap: HardwareMap) -> tuple[list[Fragment], list[str]]
             size = hmap.hardware.get(g.hardware)
             kind = "KIND_GPU" if size is None or size.gpus > 0 else "KIND_CPU"
             rate = server_rate(mp, g)
-            w = model.worst_latency_rr_ms(g.batch_size, g.latency_ms, rate, 1)
+            lag = model.fanout_lag_ms(mp.rate / plan.rate, plan.rate) if plan.fanout_lag else 0.0
+            w = model.worst_latency_rr_ms(g.batch_size, g.latency_ms, rate, 1, lag)
             folder = Path(k8s_name(mp.name))
             if len(mp.groups) > 1:
                 folder = folder / f"{k8s_name(g.hardware)}-b{g.batch_size}"

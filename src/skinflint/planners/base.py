@@ -21,15 +21,15 @@ class PlanOptions:
     headroom: float = 0.0
     hardware: tuple[str, ...] | None = None
     sharing: bool = True
-    fanout_lag: bool = False
+    fanout_lag: bool = True    # MODEL.md: W includes the fan-out lag (per module: fanout together)
     pools: bool = False   # modules of one app that run the same model may share a pool (fleets: always)
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.utilization) and 0 < self.utilization <= 1):
-            raise SpecError("options", "--utilization", f"must be in (0, 1] (got {self.utilization})",
+            raise SpecError("command line", "--utilization", f"must be in (0, 1] (got {self.utilization})",
                             "pass e.g. 0.9 to keep 10 % of every worker idle")
         if not (math.isfinite(self.headroom) and self.headroom >= 0):
-            raise SpecError("options", "--headroom", f"must be >= 0 (got {self.headroom})",
+            raise SpecError("command line", "--headroom", f"must be >= 0 (got {self.headroom})",
                             "pass e.g. 0.1 to plan for 10 % more than the rate")
 
 

@@ -29,7 +29,7 @@ def plan_fleet(specs: list[Spec], options: PlanOptions | None = None) -> FleetPl
     start = time.perf_counter()
     separate = [OptimalPlanner().plan(s, options) for s in specs]  # each raises if its app is infeasible
     separate_cost = sum(p.cost_per_hour for p in separate)
-    pooled = None if options.fanout_lag else pooled_plans(specs, options)
+    pooled = pooled_plans(specs, options)
     if pooled is None or pooled[0] >= separate_cost * (1 - 1e-12) - 1e-12:
         return FleetPlan(tuple(separate), (), separate_cost, (time.perf_counter() - start) * 1000)
     plans, pools = assemble_pools(specs, pooled[1], pooled[2], options, "optimal")

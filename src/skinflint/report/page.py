@@ -120,8 +120,16 @@ def build_report(spec: Spec, options: PlanOptions | None = None, curve: DayCurve
         ("Cost over a day", day_html),
     ]
     return html.page(f"skinflint report: {app.name} at {app.rate:g} req/s, SLO {app.slo_ms:g} ms", sections,
-                     "Made by skinflint report. Poisson runs use deadline-aware early close; prices are the "
-                     "catalog's on-demand $/h.")
+                     "Made by skinflint report. Poisson runs use deadline-aware early close; "
+                     + prices_note(spec))
+
+
+def prices_note(spec: Spec) -> str:
+    """Where the prices come from: a bundled catalog, or the user's own hardware file."""
+    source = str(spec.sources.get("hardware", ""))
+    if source.startswith("catalog:"):
+        return f"prices are {source}'s on-demand $/h."
+    return f"prices are the $/h of {Path(source).name or 'the hardware file'}."
 
 
 def _day_section(spec: Spec, options: PlanOptions, curve: DayCurve, rng: np.random.Generator) -> str:

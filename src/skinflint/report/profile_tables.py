@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from skinflint.report.console import make_console
 from skinflint.spec.catalog import PricedHardware
 from skinflint.spec.types import ProfileCurve, Profiles
 
@@ -77,7 +78,7 @@ def model_tables(model: str, profiles: Profiles, hardware: dict[str, PricedHardw
 
 def print_all(items: list[Table | str], console: Console | None = None) -> None:
     """Print tables and lines in order."""
-    console = console or Console()
+    console = console or make_console()
     for item in items:
         if isinstance(item, str):  # sources hold "[table: ...]", which is not rich markup
             console.print(item, soft_wrap=True, highlight=False, markup=False)

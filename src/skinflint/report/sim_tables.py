@@ -11,6 +11,7 @@ from rich.table import Table
 
 from skinflint.errors import SpecError
 from skinflint.plan import FleetPlan
+from skinflint.report.console import make_console
 from skinflint.sim.result import SimResult, percentiles
 
 
@@ -51,15 +52,30 @@ def module_table(result: SimResult) -> Table:
     return t
 
 
+LOW_ATTAINMENT = 0.99  # below this share within the SLO, `simulate` says how to plan for it
+
+
+def attainment_hint(result: SimResult) -> str | None:
+    """A one-line hint when few requests met the SLO: plan with spare capacity for random traffic."""
+    if result.requests == 0 or result.slo_attainment >= LOW_ATTAINMENT:
+        return None
+    return (f"hint: {100 * result.slo_attainment:.1f} % of requests met the SLO. A plan for the offered rate "
+            "has no spare capacity for random arrivals: plan with headroom (e.g. --headroom 0.15) or for a target "
+            "attainment (--target), or simulate --arrivals uniform for MODEL.md's worst case")
+
+
 def print_result(result: SimResult, console: Console | None = None) -> None:
     """Both tables, the drop reasons and the cost line."""
-    console = console or Console()
+    console = console or make_console()
     console.print(summary_table(result))
     console.print(module_table(result))
     for reason, count in result.dropped.items():
         console.print(f"dropped {count:,}: {reason}")
     console.print(f"cost ${result.cost_usd:,.4f} for {result.span_ms / 1000:,.1f} s simulated "
                   f"(${result.model.cost_per_hour:,.3f}/h) | simulated in {result.wall_s:.2f} s")
+    hint = attainment_hint(result)
+    if hint:
+        console.print(hint, style="yellow")
 
 
 def fleet_table(results: Sequence[SimResult], fleet: FleetPlan) -> Table:
@@ -79,7 +95,7 @@ def fleet_table(results: Sequence[SimResult], fleet: FleetPlan) -> Table:
 
 def print_fleet(results: Sequence[SimResult], fleet: FleetPlan, console: Console | None = None) -> None:
     """Each app's tables, then the fleet summary (pool workers appear with every app that uses them)."""
-    console = console or Console()
+    console = console or make_console()
     for r in results:
         print_result(r, console)
     console.print(fleet_table(results, fleet))

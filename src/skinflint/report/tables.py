@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from skinflint.plan import HOURS_PER_MONTH, Plan
+from skinflint.report.console import make_console  # noqa: F401 - the shared console, also for importers of this module
 
 
 def pool_table(pools) -> Table:  # noqa: ANN001 - tuple[Pool, ...]
@@ -65,12 +66,6 @@ def plan_summary(plan: Plan) -> str:
     return (f"total ${plan.cost_per_hour:,.3f}/h = ${plan.cost_per_hour * HOURS_PER_MONTH:,.0f}/month"
             f" | lower bound ${plan.lower_bound_per_hour:,.3f}/h (cost/bound {plan.gap:.3f})"
             f" | planned in {plan.planning_ms:.1f} ms")
-
-
-def make_console(stderr: bool = False) -> Console:
-    """A console that does not squeeze tables to 80 columns when output is piped."""
-    probe = Console(stderr=stderr)
-    return probe if probe.is_terminal else Console(stderr=stderr, width=160)
 
 
 def print_plan(plan: Plan, console: Console | None = None) -> None:

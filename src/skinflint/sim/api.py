@@ -44,9 +44,9 @@ def simulate(plan: Plan, spec: Spec, arrivals: ArrivalProcess | str | np.ndarray
     module in order, then per pool.
     """
     if engine not in ENGINES:
-        raise SpecError("options", "engine", f"unknown engine {engine!r}", f"choose one of: {', '.join(ENGINES)}")
+        raise SpecError("command line", "engine", f"unknown engine {engine!r}", f"choose one of: {', '.join(ENGINES)}")
     if not (math.isfinite(duration_s) and duration_s > 0):
-        raise SpecError("options", "--duration", f"must be a positive number of seconds (got {duration_s})",
+        raise SpecError("command line", "--duration", f"must be a positive number of seconds (got {duration_s})",
                         "pass e.g. --duration 60")
     sm = compile_model(plan, spec)
     return _run([plan], [sm], [arrivals], duration_s, rng, dispatch=dispatch, early_close=early_close,
@@ -67,7 +67,7 @@ def simulate_fleet(fleet: FleetPlan, specs: Sequence[Spec], arrivals: Sequence[A
     by_app = {s.app.name: s for s in specs}
     missing = [p.app for p in fleet.apps if p.app not in by_app]
     if missing or len(arrivals) != len(fleet.apps):
-        raise SpecError("options", "apps", f"need one spec and one arrival process per app of the fleet "
+        raise SpecError("command line", "apps", f"need one spec and one arrival process per app of the fleet "
                         f"({', '.join(p.app for p in fleet.apps)})", "pass them in the fleet's order")
     pools = {p.name: p for p in fleet.pools}
     models = [compile_model(p, by_app[p.app], pools) for p in fleet.apps]
@@ -81,9 +81,9 @@ def _run(plans: list[Plan], models: list[SimModel], arrivals: list, duration_s: 
          max_in_flight: int | None, drain_s: float | None, engine: str) -> list[SimResult]:
     """Run compiled apps together (pools shared); the vectorised path for one app without pools."""
     if engine not in ENGINES:
-        raise SpecError("options", "engine", f"unknown engine {engine!r}", f"choose one of: {', '.join(ENGINES)}")
+        raise SpecError("command line", "engine", f"unknown engine {engine!r}", f"choose one of: {', '.join(ENGINES)}")
     if not (math.isfinite(duration_s) and duration_s > 0):
-        raise SpecError("options", "--duration", f"must be a positive number of seconds (got {duration_s})",
+        raise SpecError("command line", "--duration", f"must be a positive number of seconds (got {duration_s})",
                         "pass e.g. --duration 60")
     cm = compose(models)
     times = [_arrival_times(a, p, duration_s, rng) for a, p in zip(arrivals, plans)]
@@ -99,7 +99,7 @@ def _run(plans: list[Plan], models: list[SimModel], arrivals: list, duration_s: 
     fast = (len(models) == 1 and not cm.pools and close is None and max_in_flight is None
             and all(p == "cyclic" for p in names[0].values()) and supports(models[0], jitter is not None))
     if engine == "vector" and not fast:
-        raise SpecError("options", "engine", "the vectorised path runs cyclic dispatch only, without early close, "
+        raise SpecError("command line", "engine", "the vectorised path runs cyclic dispatch only, without early close, "
                         "admission control, pools or jittered shared workers", "use engine='event' or 'auto'")
     chosen = "vector" if fast and engine != "event" else "event"
     start = time.perf_counter()
@@ -134,7 +134,7 @@ def _arrival_times(arrivals: ArrivalProcess | str | np.ndarray, plan: Plan, dura
     else:
         times = np.asarray(arrivals, dtype=float)
     if times.ndim != 1 or not np.all(np.isfinite(times)) or np.any(np.diff(times) < 0):
-        raise SpecError("options", "arrivals", "arrival times must be a sorted 1-D array of finite ms",
+        raise SpecError("command line", "arrivals", "arrival times must be a sorted 1-D array of finite ms",
                         "sort them, or pass an arrival process")
     return times
 
@@ -144,7 +144,7 @@ def _policy_names(sm: SimModel, dispatch: str | Mapping[str, str] | None) -> dic
     if isinstance(dispatch, Mapping):
         unknown = sorted(set(dispatch) - {m.name for m in sm.modules})
         if unknown:
-            raise SpecError("options", "dispatch", f"no module named {', '.join(map(repr, unknown))}",
+            raise SpecError("command line", "dispatch", f"no module named {', '.join(map(repr, unknown))}",
                             f"name modules of the app: {', '.join(m.name for m in sm.modules)}")
     for m in sm.modules:
         if dispatch is None:

@@ -90,7 +90,8 @@ def compose(apps: Sequence[SimModel]) -> Composite:
     for p, (scope, name) in enumerate(keys):
         members = tuple(k for k, m in enumerate(modules) if (m.pool_scope, m.pool) == (scope, name))
         workers = modules[members[0]].workers
-        if any(modules[k].workers != workers for k in members):
+        same = [(w.worker, w.hardware, w.pool) for w in workers]   # promises differ by each member's lag
+        if any([(w.worker, w.hardware, w.pool) for w in modules[k].workers] != same for k in members):
             raise SpecError("plan", f"pool {name!r}", "its members see different workers",
                             "simulate the apps with the profiles and catalog the fleet was planned with")
         pools.append(SimPool(name, workers, members))

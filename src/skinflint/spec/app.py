@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from skinflint.errors import SpecError
-from skinflint.spec.files import validate
+from skinflint.spec.bounds import limit
+from skinflint.spec.files import Bounded, validate
 from skinflint.spec.types import App, Module
 
-PositiveNumber = Annotated[StrictFloat | StrictInt, Field(gt=0, allow_inf_nan=False)]
-NonNegativeNumber = Annotated[StrictFloat | StrictInt, Field(ge=0, allow_inf_nan=False)]
 Name = Annotated[StrictStr, Field(min_length=1)]
 
 
@@ -21,8 +20,9 @@ class ModuleEntry(BaseModel):
     name: Name
     model: Name
     after: list[Name] | Name = []
-    rate_factor: PositiveNumber = 1.0
+    rate_factor: Bounded("rate_factor") = 1.0
     adapter: StrictStr = ""  # runtime: how its inputs are made from the request and its parents' outputs
+    fanout: Literal["together", "spread"] = "together"  # MODEL.md's fan-out lag: items of a request at once
     description: StrictStr = ""
 
 
@@ -31,11 +31,11 @@ class AppFile(BaseModel):
     name: Name
     profiles: Name | Annotated[list[Name], Field(min_length=1)]
     hardware: Name
-    rate: PositiveNumber
-    slo_ms: PositiveNumber
-    hop_ms: NonNegativeNumber = 0.0
+    rate: Bounded("rate")
+    slo_ms: Bounded("slo_ms")
+    hop_ms: Bounded("hop_ms") = 0.0
     description: StrictStr = ""
-    modules: Annotated[list[ModuleEntry], Field(min_length=1)]
+    modules: Annotated[list[ModuleEntry], Field(min_length=1, max_length=limit("modules"))]
 
 
 def build_app(parsed: AppFile, source: Path) -> App:
@@ -61,7 +61,8 @@ def build_app(parsed: AppFile, source: Path) -> App:
         parents[m.name] = tuple(after)
     order = _topological_order(parents, source, index)
     entries = {m.name: m for m in parsed.modules}
-    modules = tuple(Module(n, entries[n].model, parents[n], float(entries[n].rate_factor), entries[n].adapter)
+    modules = tuple(Module(n, entries[n].model, parents[n], float(entries[n].rate_factor), entries[n].adapter,
+                           entries[n].fanout)
                     for n in order)
     return App(parsed.name, float(parsed.rate), float(parsed.slo_ms), modules, float(parsed.hop_ms))
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, PlainValidator, ValidationError
+from pydantic_core import PydanticCustomError
 
 from skinflint.errors import SpecError
+from skinflint.spec.bounds import BOUNDS, limit, problem, show
+from skinflint.spec.parse import load_yaml
 
 
 def read_text(path: Path, what: str) -> str:
     """The file's text, or a SpecError naming the file and why it could not be read."""
     try:
+        if Path(path).stat().st_size > limit("file_bytes"):
+            raise SpecError(path, "", f"{what} file is larger than {limit('file_bytes') // 2**20} MiB",
+                            "split it, or check that it is the right file")
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(path, "", f"{what} file not found", "check the path") from None
@@ -29,14 +34,7 @@ def read_text(path: Path, what: str) -> str:
 
 def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
     """Parse a YAML file whose top level must be a mapping."""
-    text = read_text(path, what)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
-        problem = getattr(e, "problem", None) or "malformed YAML"
-        raise SpecError(path, where, f"malformed YAML: {problem}", "fix the YAML syntax there") from None
+    data = load_yaml(read_text(path, what), path)
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise SpecError(path, "", f"the {what} file is {kind}, expected a mapping of fields",
@@ -54,6 +52,10 @@ def read_csv_rows(path: Path, what: str, required: tuple[str, ...]) -> list[dict
             raise SpecError(path, "header", f"the {what} CSV is empty",
                             f"write a header line: {','.join(required)}")
         header = [h.strip() for h in header]
+        twice = sorted({h for h in header if header.count(h) > 1})
+        if twice:
+            raise SpecError(path, "header", f"column(s) {', '.join(twice)} appear twice",
+                            "keep one column of each name")
         reader.fieldnames = header
         missing = [c for c in required if c not in header]
         if missing:
@@ -73,6 +75,19 @@ def read_csv_rows(path: Path, what: str, required: tuple[str, ...]) -> list[dict
         raise SpecError(path, "CSV", f"malformed CSV: {e}", "fix the quoting or line endings") from None
 
 
+def Bounded(name: str) -> Any:  # noqa: N802 - a type, read as one: `rate: Bounded("rate")`
+    """A pydantic field type for a number within spec.bounds' bound `name` (int if whole, else float)."""
+    whole = BOUNDS[name].whole
+
+    def check(value: Any) -> Any:
+        found = problem(name, value)
+        if found is not None:
+            raise PydanticCustomError("bound", "{problem}", {"problem": found[0], "fix": found[1]})
+        return int(value) if whole else float(value)
+
+    return Annotated[int if whole else float, PlainValidator(check)]
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
@@ -90,9 +105,12 @@ _FIXES = {
     "float_type": "write a plain number, unquoted",
     "int_type": "write a whole number, unquoted",
     "string_type": "write a string (quote it)",
-    "list_type": "write a YAML list",
-    "dict_type": "write a YAML mapping",
+    "list_type": "write a list",
+    "dict_type": "write a mapping",
     "too_short": "give at least one entry",
+    "too_long": "give fewer entries (docs/FORMATS.md \"Bounds\")",
+    "literal_error": "use one of the values named",
+    "bool_type": "write true or false",
     "string_too_short": "give a non-empty name",
 }
 
@@ -106,6 +124,8 @@ def validate(model: type[BaseModel], data: Any, source: Path, prefix: str = "") 
         field = _loc(tuple(err["loc"]))
         if prefix:
             field = f"{prefix}.{field}" if field != "(top level)" else prefix
+        if err["type"] == "bound":  # spec.bounds via `Bounded`: the message and the fix are its own
+            raise SpecError(source, field, err["ctx"]["problem"], err["ctx"]["fix"]) from None
         got = err.get("input")
-        got_text = "" if err["type"] == "missing" or isinstance(got, (dict, list)) else f" (got {got!r})"
+        got_text = "" if err["type"] == "missing" or isinstance(got, (dict, list)) else f" (got {show(got)})"
         raise SpecError(source, field, f"{err['msg']}{got_text}", _FIXES.get(err["type"], "see FORMATS.md")) from None

@@ -5,17 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
-from skinflint.spec.files import read_yaml_mapping, validate
+from skinflint.spec.files import Bounded, read_yaml_mapping, validate
 from skinflint.spec.types import Hardware
-
-Price = Annotated[StrictFloat | StrictInt, Field(gt=0, allow_inf_nan=False)]
 
 
 class HardwareEntry(BaseModel):
     model_config = ConfigDict(extra="allow")  # instance, source, notes ... are kept as documentation
-    price_per_hour: Price
+    price_per_hour: Bounded("price_per_hour")
 
 
 class HardwareFile(BaseModel):

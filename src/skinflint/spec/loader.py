@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Iterable
 
@@ -11,7 +10,8 @@ from skinflint.spec.app import parse_app
 from skinflint.spec.files import read_yaml_mapping
 from skinflint.spec.hardware import load_hardware
 from skinflint.spec.catalog import catalog_profile_rows, hardware_catalog, is_catalog
-from skinflint.spec.profiles import build_profiles, load_profiles, read_profile_rows
+from skinflint.spec.bounds import check, check_workload
+from skinflint.spec.profiles import build_profiles, load_profiles, read_profile_rows, warn_padded
 from skinflint.spec.types import App, Spec
 
 
@@ -58,17 +58,18 @@ def load_spec(app_path: str | Path, *, rate: float | None = None, slo_ms: float 
     spec = Spec(app, catalog, profiles, {"app": str(app_path), "hardware": str(hw_path),
                                          "profiles": ",".join(map(str, profile_paths)), **notes})
     check_coverage(spec, app_path)
+    check_workload(spec, app_path)
+    warn_padded(profiles, [m.model for m in app.modules], catalog)
     return spec
 
 
 def with_overrides(app: App, *, rate: float | None, slo_ms: float | None, source: str) -> App:
-    """The app with --rate / --slo-ms applied, each checked to be a positive finite number."""
+    """The app with --rate / --slo-ms applied, each checked against its bound (spec.bounds)."""
     from dataclasses import replace
 
     for name, value in (("rate", rate), ("slo_ms", slo_ms)):
-        if value is not None and (not math.isfinite(value) or value <= 0):
-            raise SpecError(source, f"--{name.replace('_', '-')}", f"must be a positive number (got {value})",
-                            "pass a positive number")
+        if value is not None:
+            check(name, value, source, f"--{name.replace('_', '-')}")
     return replace(app, rate=app.rate if rate is None else float(rate),
                    slo_ms=app.slo_ms if slo_ms is None else float(slo_ms))
 

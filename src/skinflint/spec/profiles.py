@@ -13,10 +13,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Annotated, Iterable
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from skinflint.errors import SpecError
-from skinflint.spec.files import read_csv_rows, read_yaml_mapping, validate
+from skinflint.spec.bounds import DOCS, limit, parse_text
+from skinflint.spec.files import Bounded, read_csv_rows, read_yaml_mapping, validate
 from skinflint.spec.types import ProfileCurve, Profiles
 
 COLUMNS = ("model", "hardware", "batch_size", "latency_ms")
@@ -30,8 +31,8 @@ class ProfileRow(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: Annotated[StrictStr, Field(min_length=1)]
     hardware: Annotated[StrictStr, Field(min_length=1)]
-    batch_size: Annotated[StrictInt, Field(gt=0)]
-    latency_ms: Annotated[StrictFloat | StrictInt, Field(gt=0, allow_inf_nan=False)]
+    batch_size: Bounded("batch_size")
+    latency_ms: Bounded("latency_ms")
 
 
 class ProfilesFile(BaseModel):
@@ -47,21 +48,8 @@ def _parse_csv_row(path: Path, line: int, raw: dict[str, str]) -> Row:
     for col in ("model", "hardware"):
         if not raw[col]:
             raise SpecError(path, f"{where}.{col}", "empty value", f"name the {col}")
-    try:
-        batch = int(raw["batch_size"])
-    except ValueError:
-        raise SpecError(path, f"{where}.batch_size", f"not a whole number (got {raw['batch_size']!r})",
-                        "write a positive integer") from None
-    if batch <= 0:
-        raise SpecError(path, f"{where}.batch_size", f"must be positive (got {batch})", "write a positive integer")
-    try:
-        latency = float(raw["latency_ms"])
-    except ValueError:
-        raise SpecError(path, f"{where}.latency_ms", f"not a number (got {raw['latency_ms']!r})",
-                        "write the batch latency in ms") from None
-    if not math.isfinite(latency) or latency <= 0:
-        raise SpecError(path, f"{where}.latency_ms", f"must be a positive finite number (got {raw['latency_ms']!r})",
-                        "write the measured batch latency in ms")
+    batch = parse_text("batch_size", raw["batch_size"], path, f"{where}.batch_size")
+    latency = parse_text("latency_ms", raw["latency_ms"], path, f"{where}.latency_ms")
     return raw["model"], raw["hardware"], batch, latency
 
 
@@ -93,6 +81,7 @@ def build_profiles(rows: Iterable[tuple[Path, str, Row]]) -> Profiles:
     """Group rows into curves; reject duplicates; compute effective times and warn on dips."""
     grouped: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
     seen: dict[tuple[str, str, int], str] = {}
+    origin: dict[tuple[str, str], Path] = {}
     for path, where, (model, hardware, batch, latency) in rows:
         key = (model, hardware, batch)
         if key in seen:
@@ -100,17 +89,36 @@ def build_profiles(rows: Iterable[tuple[Path, str, Row]]) -> Profiles:
                             f"batch_size {batch} (first at {seen[key]})", "keep one row per batch size")
         seen[key] = f"{path}:{where}"
         grouped[(model, hardware)][batch] = latency
+        origin.setdefault((model, hardware), path)
     curves = {}
     for (model, hardware), by_batch in grouped.items():
+        if len(by_batch) > limit("batch_sizes"):
+            raise SpecError(origin[(model, hardware)], "rows", f"profile {model} on {hardware} has "
+                            f"{len(by_batch)} batch sizes, above the bound of {limit('batch_sizes')}",
+                            f"keep the sizes a plan may use ({DOCS})")
         sizes = sorted(by_batch)
         measured = [by_batch[b] for b in sizes]
         eff, exe = effective_times(sizes, measured)
-        padded = [f"{b}->{e}" for b, e in zip(sizes, exe) if e != b]
-        if padded:
-            warnings.warn(f"profile {model} on {hardware}: a larger batch is faster; running padded "
-                          f"({', '.join(padded)}) with the effective times of MODEL.md", ProfileWarning, stacklevel=2)
         curves[(model, hardware)] = ProfileCurve(model, hardware, tuple(sizes), tuple(measured), tuple(eff), tuple(exe))
     return Profiles(curves)
+
+
+_WARNED: set[str] = set()
+
+
+def warn_padded(profiles: Profiles, models: Iterable[str], hardware: Iterable[str]) -> None:
+    """Warn, once per process, for each curve of `models` on `hardware` (what a command uses)
+    that runs a batch size padded because a larger batch is faster."""
+    models, hardware = set(models), set(hardware)
+    for c in profiles.curves.values():
+        padded = [f"{b}->{e}" for b, e in zip(c.batch_sizes, c.exec_batch_sizes) if e != b]
+        if not padded or c.model not in models or c.hardware not in hardware:
+            continue
+        message = (f"profile {c.model} on {c.hardware}: a larger batch is faster; running padded "
+                   f"({', '.join(padded)}) with the effective times of MODEL.md")
+        if message not in _WARNED:
+            _WARNED.add(message)
+            warnings.warn(message, ProfileWarning, stacklevel=3)
 
 
 def load_profiles(paths: Iterable[Path]) -> Profiles:

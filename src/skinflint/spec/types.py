@@ -69,6 +69,7 @@ class Module:
     parents: tuple[str, ...] = ()
     rate_factor: float = 1.0
     adapter: str = ""  # runtime adapter name ("" = the default: the request's frame)
+    fanout: str = "together"  # together: a request's items arrive at once (MODEL.md's fan-out lag); spread
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from skinflint.planners.solve.split import split_slo
 from skinflint.spec.types import Spec
 
 
-def configs_by_module(spec: Spec, fanout_lag: bool = False) -> dict[str, list[Config]]:
+def configs_by_module(spec: Spec, fanout_lag: bool = True) -> dict[str, list[Config]]:
     """Each module's configurations at its rate r_m (the spec is the planned one, api.plan_spec)."""
     return {m.name: module_configs(spec, m.name, spec.app.module_rate(m.name), fanout_lag=fanout_lag)
             for m in spec.app.modules}

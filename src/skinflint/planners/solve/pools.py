@@ -20,7 +20,7 @@ from typing import Iterator
 
 import numpy as np
 
-from skinflint.model import Config, pool_worst_latency_ms
+from skinflint.model import Config, module_lags, pool_worst_latency_ms
 from skinflint.plan import ModulePlan, Plan, Pool
 from skinflint.planners.base import PlanOptions
 from skinflint.planners.solve.assemble import groups, module_plan
@@ -71,7 +71,14 @@ def _poolable(specs: list[Spec]) -> dict[str, list[Member]]:
     return out
 
 
-def _pool_configs(specs: list[Spec], members: tuple[Member, ...], rate: float) -> list[Config]:
+def _member_lags(specs: list[Spec], members: tuple[Member, ...], counted: bool) -> list[float]:
+    """Each member's fan-out lag (its own app's rate and factor)."""
+    return [module_lags(specs[i].app, counted)[name] for i, name in members]
+
+
+def _pool_configs(specs: list[Spec], members: tuple[Member, ...], rate: float, lag_ms: float) -> list[Config]:
+    """The pool's configs at its combined rate; W = the pool's worst latency plus the largest
+    member lag, so the one budget of the node fits every member's W (verify adds each own lag)."""
     i0 = members[0][0]
     shared_hw = set.intersection(*(set(specs[i].hardware) for i, _ in members))
     model_name = specs[i0].app.module(members[0][1]).model
@@ -80,7 +87,7 @@ def _pool_configs(specs: list[Spec], members: tuple[Member, ...], rate: float) -
         if curve.hardware in shared_hw:
             for b, d, e in zip(curve.batch_sizes, curve.effective_ms, curve.exec_batch_sizes):
                 out.append(Config(curve.hardware, b, d, e, specs[i0].price(curve.hardware),
-                                  pool_worst_latency_ms(b, d, rate, len(members))))
+                                  pool_worst_latency_ms(b, d, rate, len(members)) + lag_ms))
     return out
 
 
@@ -97,7 +104,7 @@ def pooled_plans(specs: list[Spec], options: PlanOptions) -> tuple[float, list[P
     poolable = _poolable(specs)
     if not poolable:
         return None
-    configs = [configs_by_module(s) for s in specs]
+    configs = [configs_by_module(s, options.fanout_lag) for s in specs]
     caps = [budget_caps(s, c) for s, c in zip(specs, configs)]
     u = options.utilization
     per_model = []
@@ -120,7 +127,8 @@ def pooled_plans(specs: list[Spec], options: PlanOptions) -> tuple[float, list[P
         for b in blocks:
             rate = sum(specs[i].app.module_rate(name) for i, name in b)
             cap = min(caps[i][name] for i, name in b)
-            front = module_frontier(_pool_configs(specs, b, rate), rate, u, cap, streams=len(b))
+            lag = max(_member_lags(specs, b, options.fanout_lag))
+            front = module_frontier(_pool_configs(specs, b, rate, lag), rate, u, cap, streams=len(b))
             nodes.append(PlanNode(b, front))
         for i, s in enumerate(specs):
             for m in s.app.modules:
@@ -148,35 +156,35 @@ def assemble_pools(specs: list[Spec], nodes: list[PlanNode], picks: list[int], o
         point = n.frontier[i]
         i0, m0 = n.members[0]
         name = f"pool{len(pools) + 1}:{specs[i0].app.module(m0).model.split('|')[0]}"
-        gs = groups(point)
-        worst = max(g.worst_latency_ms for g in gs)
         rate = sum(specs[a].app.module_rate(m) for a, m in n.members)
+        gs = tuple(replace(g, worst_latency_ms=pool_worst_latency_ms(g.batch_size, g.latency_ms, rate, len(n.members)))
+                   for g in groups(point))
+        worst = max(g.worst_latency_ms for g in gs)
         pools.append(Pool(name, specs[i0].app.module(m0).model,
                           tuple(f"{specs[a].app.name}/{m}" for a, m in n.members), rate, worst, gs))
-        for mem in n.members:
-            pool_of[mem] = (name, point.budget_ms)
+        for mem, lag in zip(n.members, _member_lags(specs, n.members, options.fanout_lag)):
+            pool_of[mem] = (name, point.budget_ms, worst + lag)
     plans = []
     for i, s in enumerate(specs):
         modules = []
         for m in s.app.modules:
             if (i, m.name) in pool_of:
-                name, budget = pool_of[(i, m.name)]
-                worst = next(p.worst_latency_ms for p in pools if p.name == name)
+                name, budget, worst = pool_of[(i, m.name)]
                 modules.append(ModulePlan(m.name, m.model, s.app.module_rate(m.name), budget, worst, (), pool=name))
             else:
                 k = next(j for j, n in enumerate(nodes) if n.members == ((i, m.name),))
                 modules.append(module_plan(s, m.name, nodes[k].frontier[picks[k]]))
-        configs = configs_by_module(s)
+        configs = configs_by_module(s, options.fanout_lag)
         plans.append(Plan(s.app.name, planner, s.app.rate, s.app.slo_ms, tuple(modules), s.app.hop_ms,
                           lower_bound_per_hour=lower_bound(s, configs, options.utilization),
-                          utilization=options.utilization, headroom=options.headroom))
+                          utilization=options.utilization, headroom=options.headroom, fanout_lag=options.fanout_lag))
     return plans, pools
 
 
 def with_pools(plan: Plan, spec: Spec, options: PlanOptions) -> Plan:
     """`plan`, or a cheaper one that pools modules of this app running the same model (`spec`:
     the planned spec that `plan` was made for)."""
-    if options.fanout_lag or len({m.model for m in spec.app.modules}) == len(spec.app.modules):
+    if len({m.model for m in spec.app.modules}) == len(spec.app.modules):
         return plan
     pooled = pooled_plans([spec], options)
     if pooled is None or pooled[0] >= plan.cost_per_hour * (1 - 1e-12) - 1e-12:

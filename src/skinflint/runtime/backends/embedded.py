@@ -51,7 +51,7 @@ class EmbeddedBackend:
     def __init__(self, models_dir: Path | None = None, runner: str = "onnx",
                  item_shape: Sequence[int] = (3, 8, 8), provider: str = "cpu") -> None:
         if runner not in RUNNERS:
-            raise SpecError("options", "runner", f"unknown runner {runner!r}", f"choose one of: {', '.join(RUNNERS)}")
+            raise SpecError("command line", "runner", f"unknown runner {runner!r}", f"choose one of: {', '.join(RUNNERS)}")
         self.models_dir, self.runner, self.item_shape, self.provider = models_dir, runner, tuple(item_shape), provider
         self.input_shape = ModelShapes(models_dir, runner, item_shape)
 

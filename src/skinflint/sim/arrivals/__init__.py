@@ -39,9 +39,9 @@ ArrivalFactory = Callable[..., ArrivalProcess]
 
 
 def _builtin() -> dict[str, ArrivalFactory]:
-    from skinflint.sim.arrivals import basic, varying
+    from skinflint.sim.arrivals import basic, streams, varying
 
-    return basic.BUILTIN | varying.BUILTIN
+    return basic.BUILTIN | streams.BUILTIN | varying.BUILTIN
 
 
 _REGISTRY: Registry[ArrivalFactory] = Registry("arrival process", "--arrivals", _builtin)

@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 
 from skinflint.errors import SpecError
+from skinflint.spec.bounds import parse_text
 from skinflint.spec.files import read_csv_rows, read_text
 
 MODES = ("poisson", "uniform")
@@ -25,13 +26,8 @@ def read_rate_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         raise SpecError(path, "rows", "no rate points", "add rows time_s,rate")
     times, rates = [], []
     for line, row in enumerate(rows, start=2):
-        try:
-            t, r = float(row["time_s"]), float(row["rate"])
-        except ValueError:
-            raise SpecError(path, f"line {line}", f"not numbers: {row['time_s']!r}, {row['rate']!r}",
-                            "write time_s and rate as numbers") from None
-        if not (math.isfinite(t) and math.isfinite(r) and r >= 0):
-            raise SpecError(path, f"line {line}", f"need a finite time and a rate >= 0 (got {t}, {r})", "fix the row")
+        t = parse_text("curve_time_s", row["time_s"], path, f"line {line}.time_s")
+        r = parse_text("curve_rate", row["rate"], path, f"line {line}.rate")
         if times and t <= times[-1]:
             raise SpecError(path, f"line {line}.time_s", f"times must increase ({t} after {times[-1]})",
                             "sort the rows by time_s")
