@@ -29,7 +29,7 @@ from skinflint.runtime.admission import Admission
 from skinflint.runtime.backends import Backend
 from skinflint.runtime.dispatcher import ModuleDispatcher
 from skinflint.runtime.metrics import NullMetrics
-from skinflint.runtime.pool import PoolFeed
+from skinflint.runtime.pool import PoolItems
 from skinflint.runtime.requests import Refused, Request, RequestFailed, Result
 from skinflint.runtime.servers import Server, build_servers
 from skinflint.runtime.timers import Timers
@@ -87,16 +87,15 @@ class Router:
         for app in self.apps:
             app.shapes = [tuple(backend.input_shape(m.model)) for m in app.spec.app.modules]
         self._owner: list[dict[int, tuple[Request, int, int]]] = [{} for _ in self.servers]
-        self._feeds: dict[int, PoolFeed] = {}
+        self._feeds: dict[int, PoolItems] = {}
         self._member: dict[tuple[int, int], int] = {}          # (app, module) -> member position in its pool
         for s, server in enumerate(self.servers):
             if server.pool:
-                self._feeds[s] = PoolFeed([models[a].modules[k].promise_offset_ms for a, k in server.members])
+                self._feeds[s] = PoolItems([models[a].modules[k].promise_offset_ms for a, k in server.members])
                 for pos, ak in enumerate(server.members):
                     self._member[ak] = pos
-        self._numbers: dict[int, dict[tuple[int, int], int]] = {s: {} for s in self._feeds}   # numbered, not handed
-        self._waiting: dict[int, dict[tuple[int, int], Any]] = {s: {} for s in self._feeds}   # handed, no number yet
-        self._wake: dict[int, float] = {}
+        self._live: list[dict[int, Request]] = [{} for _ in self.apps]           # per app: seq -> in flight
+        self._looped = {s for s in self._feeds if self._feeds_itself(s)}
         self.closed = False
 
     def _dispatcher(self, s: int, server: Server) -> ModuleDispatcher:
@@ -107,6 +106,21 @@ class Router:
 
     def _module(self, ak: tuple[int, int]) -> Any:
         return self.apps[ak[0]].sm.modules[ak[1]]
+
+    def _ancestors(self, a: int, k: int) -> set[int]:
+        mods = self.apps[a].sm.modules
+        out, stack = set(), list(mods[k].parents)
+        while stack:
+            p = stack.pop()
+            if p not in out:
+                out.add(p)
+                stack += mods[p].parents
+        return out
+
+    def _feeds_itself(self, s: int) -> bool:
+        """A member of pool s has another member of its own app upstream (a model twice on one path)."""
+        members = set(self.servers[s].members)
+        return any((a, p) in members for a, k in members for p in self._ancestors(a, k))
 
     # -- public -----------------------------------------------------------------------------------
     def pending(self, a: int) -> list[int]:
@@ -128,6 +142,7 @@ class Router:
             mods = app.sm.modules
             req = Request.new(a, app.seq, arrival, frame, [len(m.parents) for m in mods], sum(m.is_exit for m in mods))
             app.seq += 1
+            self._live[a][req.seq] = req
             app.in_flight += 1
             app.counts["admitted"] += 1
             app.metrics.admitted()
@@ -135,7 +150,7 @@ class Router:
             for k in range(len(mods)):
                 s = self.server_of[(a, k)]
                 if s in self._feeds:
-                    self._feeds[s].add(self._member[(a, k)], arrival, *app.items(k, req.seq))
+                    self._feeds[s].feed.add(self._member[(a, k)], arrival, *app.items(k, req.seq))
                     pools.add(s)
             actions = [self._number(s, now) for s in sorted(pools)]
             actions += [self._release(req, k, now) for k, m in enumerate(mods) if not m.parents]
@@ -154,36 +169,28 @@ class Router:
         self.backend.close()
         with self._lock:
             reqs = {id(r): r for owner in self._owner for r, _, _ in owner.values()}
-            reqs |= {id(v[0]): v[0] for w in self._waiting.values() for v in w.values() if v is not None}
+            reqs |= {id(v[0]): v[0] for pool in self._feeds.values() for v in pool.records()}
         for r in reqs.values():
             self._fail(r, "the runtime stopped")
 
     # -- pools ------------------------------------------------------------------------------------
     def _number(self, s: int, now: float) -> Callable[[], None]:
         """Hand out pool s's final numbers (router lock held); returns the calls to make after."""
-        arrive, skip = [], []
-        numbers, waiting = self._numbers[s], self._waiting[s]
-        for x, pos, j in self._feeds[s].due(now):
-            key = (pos, j)
-            if key not in waiting:
-                numbers[key] = x
-                continue
-            held = waiting.pop(key)
-            if held is None:
-                skip.append(x)
-            else:
-                req, k, item, payload, deadline = held
-                self._owner[s][x] = (req, k, item)
-                arrive.append((x, payload, deadline))
-        at = self._feeds[s].next_at()
-        if at is not None and (s not in self._wake or at < self._wake[s]):
-            self._wake[s] = at
+        pool = self._feeds[s]
+        ready, skip = pool.number(now)
+        arrive = []
+        for x, (req, k, item, payload, deadline) in ready:
+            self._owner[s][x] = (req, k, item)
+            arrive.append((x, payload, deadline))
+        at = pool.feed.next_at()
+        if at is not None and (pool.wake is None or at < pool.wake):
+            pool.wake = at
             self.timers.schedule(at, lambda t, s=s: self._pool_tick(s))
         return lambda: self._hand(s, arrive, skip)
 
     def _pool_tick(self, s: int) -> None:
         with self._lock:
-            self._wake.pop(s, None)
+            self._feeds[s].wake = None
             act = self._number(s, self.clock())
         act()
 
@@ -193,19 +200,39 @@ class Router:
             d.arrive(x, payload, deadline)
         if skip:
             d.skip_many(skip)
+        if s in self._looped:
+            d.close_open_if(lambda x, batch, s=s: self._waits_on_itself(s, x, batch))
+
+    def _waits_on_itself(self, s: int, x: int, batch: list[int]) -> bool:
+        """Pool s's open batch `batch` waits for pool item x, which belongs to a request whose
+        items upstream of x's module are in that batch: it can never fill (the simulator's
+        unstall, sim/engine.py). Checked under the dispatcher's lock, then the router's."""
+        with self._lock:
+            key = self._feeds[s].waiting_for_hand(x)
+            if key is None:
+                return False       # not numbered yet, or handed: it comes in time
+            pos, j = key
+            a, k = self.servers[s].members[pos]
+            p, q = self.apps[a].fractions[k]
+            req = self._live[a].get((j * q) // p)
+            if req is None:
+                return False
+            upstream = self._ancestors(a, k)
+            owner = self._owner[s]
+            return any(owner.get(y, (None, -1, 0))[0] is req and owner[y][1] in upstream for y in batch)
 
     def _pool_items(self, s: int, req: Request, k: int, start: int, stop: int, items: list | None,
                     deadline: float) -> Callable[[], None]:
         """Module k's items start..stop of `req` reach pool s (router lock held): `items` their
         payloads, or None when they are skipped. Numbered ones go to the pool now, others wait."""
-        pos = self._member[(req.app, k)]
-        numbers, waiting = self._numbers[s], self._waiting[s]
+        pos, pool = self._member[(req.app, k)], self._feeds[s]
         arrive, skip = [], []
         for j in range(start, stop):
-            x = numbers.pop((pos, j), None)
+            record = None if items is None else (req, k, j - start, items[j - start], deadline)
+            x = pool.hand(pos, j, record)
             if x is None:
-                waiting[(pos, j)] = None if items is None else (req, k, j - start, items[j - start], deadline)
-            elif items is None:
+                continue
+            if items is None:
                 skip.append(x)
             else:
                 self._owner[s][x] = (req, k, j - start)
@@ -318,6 +345,7 @@ class Router:
             latency = now - req.arrival_ms
             on_time = latency <= app.sm.slo_ms
             app.in_flight -= 1
+            self._live[req.app].pop(req.seq, None)
             app.counts["completed"] += 1
             app.counts["on_time" if on_time else "late"] += 1
         app.metrics.finished(latency, on_time)
@@ -336,6 +364,7 @@ class Router:
                 return
             req.failed = True
             app.in_flight -= 1
+            self._live[req.app].pop(req.seq, None)
             app.counts["failed"] += 1
             now = self.clock()
             for k, m in enumerate(app.sm.modules):

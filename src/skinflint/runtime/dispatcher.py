@@ -106,6 +106,21 @@ class ModuleDispatcher:
             jobs = self._take(out, now)
         self._submit(jobs, t0)
 
+    def close_open_if(self, stalled: Callable[[int, Sequence[int]], bool]) -> None:
+        """Close the open batch now if `stalled(waited_index, open_items)` says it waits on itself
+        (a pool that feeds itself; policies with `waits_for`/`close_open`, the cyclic one)."""
+        waits_for = getattr(self.policy, "waits_for", None)
+        if waits_for is None:
+            return
+        t0 = time.perf_counter()
+        with self._lock:
+            x = waits_for()
+            if x is None or not stalled(x, list(self.policy.open)):
+                return
+            now = self.clock()
+            jobs = self._take(self.policy.close_open(now), now)
+        self._submit(jobs, t0)
+
     def drain(self) -> None:
         """No more items will come: start what is left."""
         with self._lock:

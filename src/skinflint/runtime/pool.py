@@ -15,7 +15,7 @@ would hold it in the same place: its batch is cut from consecutive numbers).
 from __future__ import annotations
 
 import heapq
-from typing import Sequence
+from typing import Any, Sequence
 
 
 class PoolFeed:
@@ -51,3 +51,51 @@ class PoolFeed:
     def next_at(self) -> float | None:
         """When the next number becomes final (None: nothing waits for one)."""
         return self._heap[0][0] - self.horizon if self._heap else None
+
+
+class PoolItems:
+    """A pool's items between admission and its dispatcher: each gets its number (`PoolFeed`)
+    and is handed over by its parents (with its payload, or as skipped), in either order; it
+    goes to the dispatcher once it has both. Clock-free and lock-free (the router holds its lock)."""
+
+    def __init__(self, offsets_ms: Sequence[float]) -> None:
+        self.feed = PoolFeed(offsets_ms)
+        self._numbered: dict[tuple[int, int], int] = {}   # (member, item) -> number, not handed yet
+        self._key: dict[int, tuple[int, int]] = {}        # the same, by number
+        self._held: dict[tuple[int, int], Any] = {}       # handed, no number yet: payload record or None
+        self.wake: float | None = None                    # the timer asked for (the caller's)
+
+    def number(self, now_ms: float) -> tuple[list[tuple[int, Any]], list[int]]:
+        """Number what is final at `now_ms`: (number, record) of items now ready to go, and the
+        numbers of items to skip."""
+        arrive, skip = [], []
+        for x, member, j in self.feed.due(now_ms):
+            key = (member, j)
+            if key not in self._held:
+                self._numbered[key] = x
+                self._key[x] = key
+                continue
+            record = self._held.pop(key)
+            if record is None:
+                skip.append(x)
+            else:
+                arrive.append((x, record))
+        return arrive, skip
+
+    def hand(self, member: int, j: int, record: Any) -> int | None:
+        """Item j of `member` is handed over (`record`, or None: skip it); its number if it has one
+        (then it goes to the dispatcher now), else None (it waits for its number)."""
+        x = self._numbered.pop((member, j), None)
+        if x is None:
+            self._held[(member, j)] = record
+        else:
+            del self._key[x]
+        return x
+
+    def waiting_for_hand(self, x: int) -> tuple[int, int] | None:
+        """(member, item) of number x if it is numbered but not handed over yet."""
+        return self._key.get(x)
+
+    def records(self) -> list[Any]:
+        """Records of items handed over and still waiting for their number."""
+        return [r for r in self._held.values() if r is not None]

@@ -41,6 +41,11 @@ class Servers:
     hosts: list[Any]
 
 
+def _seen(workers: Sequence[SimWorker]) -> list[tuple]:
+    """What a pool's members must agree on: each worker's policy view, hardware and pool."""
+    return [(w.worker, w.hardware, w.pool) for w in workers]
+
+
 def plan_servers(models: Sequence[SimModel]) -> tuple[list[Server], dict[tuple[int, int], int]]:
     """The servers of compiled apps, without workers: pools gathered by (scope, name) over the
     apps (a pool named by one app's own plan is that app's alone), checked to agree."""
@@ -59,7 +64,7 @@ def plan_servers(models: Sequence[SimModel]) -> tuple[list[Server], dict[tuple[i
                 pools[key] = len(servers)
                 servers.append(Server(m.pool, [], m.workers, "cyclic", pool=m.pool))
             s = servers[pools[key]]
-            if s.sim_workers != m.workers:
+            if _seen(s.sim_workers) != _seen(m.workers):   # promises differ by each member's fan-out lag
                 raise SpecError("plan", f"pool {m.pool!r}", "its members see different workers",
                                 "serve the apps with the profiles and catalog the fleet was planned with")
             s.members.append((a, k))
