@@ -19,6 +19,8 @@ from skinflint.spec.types import Spec
 
 if TYPE_CHECKING:
     from skinflint.daynight.loop import LoopSettings
+    from skinflint.runtime import FleetRuntime
+    from skinflint.runtime.backends import Backend
     from skinflint.runtime.live import LiveRuntime
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -26,7 +28,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 @app.command("serve")
 def serve_command(
-    app_file: Path = typer.Argument(..., help="Application YAML (FORMATS.md)."),
+    app_files: list[Path] = typer.Argument(..., help="Application YAML (FORMATS.md); several serve a fleet "
+                                           "planned together (pools across apps, /v1/apps/APP/...)."),
     plan_file: Optional[Path] = typer.Option(None, "--plan", help="Plan JSON to serve (default: plan now)."),
     models: Optional[Path] = typer.Option(None, "--models", help="Folder of MODEL.onnx files "
                                           "(default: models/ next to the app file)."),
@@ -39,6 +42,8 @@ def serve_command(
     max_body: int = typer.Option(16 * 1024 * 1024, "--max-body", help="Largest request body in bytes."),
     max_in_flight: int = typer.Option(1000, "--max-in-flight", help="Bound on requests in the runtime."),
     no_early_close: bool = typer.Option(False, "--no-early-close", help="Never close a partial batch early."),
+    close_margin: float = typer.Option(5.0, "--close-margin-ms", help="Early close this much before the "
+                                       "simulator's close time (timer wake-ups, hand-offs; docs/runtime.md)."),
     runner: str = typer.Option("onnx", "--runner", help="Embedded workers: onnx (the models) or sleep "
                                "(sleep the profiled time: no models needed)."),
     replan: Optional[str] = typer.Option(None, "--replan", help="Re-plan live on the measured rate with this "
@@ -65,6 +70,7 @@ def serve_command(
         raise SpecError("command line", "--max-body/--max-in-flight", "must be positive", "pass positive numbers")
     if host not in LOOPBACK and not token:
         typer.echo(f"warning: serving on {host} without --token: anyone who can reach it may use it", err=True)
+    app_file = app_files[0]
     spec = load_spec(app_file)
     options: dict = {"models_dir": models or app_file.parent / "models"}
     if backend == "ray":
@@ -79,23 +85,43 @@ def serve_command(
             raise SpecError("command line", "--runner", "only the embedded backend takes a runner", "drop --runner")
         options["runner"] = runner
     log = BatchLog(record_batches) if record_batches else None
-    runtime_options = {"early_close": None if no_early_close else EarlyClose(), "max_in_flight": max_in_flight,
-                       "batch_log": log}
+    if close_margin < 0:
+        raise SpecError("command line", "--close-margin-ms", f"must be >= 0 (got {close_margin})", "pass e.g. 5")
+    runtime_options = {"early_close": None if no_early_close else EarlyClose(close_margin),
+                       "max_in_flight": max_in_flight, "batch_log": log}
     try:
-        if replan is not None:
+        if len(app_files) > 1:
+            if replan is not None or plan_file is not None:
+                raise SpecError("command line", "--replan/--plan", "a fleet is planned here, together",
+                                "drop --plan and --replan to serve several apps")
+            runtime = fleet_runtime(app_files, make_backend(backend, **options), runtime_options)
+        elif replan is not None:
             runtime = live_runtime(spec, replan, options, runtime_options,
                                    policy_settings(replan_tick, replan_half_life, replan_window))
         else:
             plan = load_plan(plan_file) if plan_file else make_plan(spec)
             runtime = Runtime(plan, spec, make_backend(backend, **options), metrics=PrometheusMetrics(),
                               **runtime_options)
-        typer.echo(f"serving {spec.app.name} ({backend}, {sum(len(w) for w in runtime.workers)} workers"
+        names = list(getattr(runtime, "apps", None) or [spec.app.name])
+        workers = len(runtime.router.hosts) if len(app_files) > 1 else sum(len(w) for w in runtime.workers)
+        typer.echo(f"serving {', '.join(names)} ({backend}, {workers} workers"
                    f"{', re-planning with ' + replan if replan else ''}) on "
-                   f"http://{host}:{port}/v1/apps/{spec.app.name}/infer", err=True)
+                   f"http://{host}:{port}/v1/apps/{names[0]}/infer", err=True)
         serve(runtime, host=host, port=port, token=token, max_body=max_body)
     finally:
         if log is not None:
             log.close()
+
+
+def fleet_runtime(app_files: list[Path], backend: Backend, runtime_options: dict) -> FleetRuntime:
+    """The apps planned together as a fleet (api.plan_fleet_files) and served by one router."""
+    from skinflint.api import plan_fleet_files
+    from skinflint.runtime import FleetRuntime
+    from skinflint.runtime.metrics import PrometheusMetrics
+
+    fleet = plan_fleet_files(app_files)
+    return FleetRuntime(fleet, [load_spec(a) for a in app_files], backend, metrics=PrometheusMetrics,
+                        **runtime_options)
 
 
 def live_runtime(spec: Spec, replan: str, backend_options: dict, runtime_options: dict,
@@ -124,6 +150,7 @@ def load_command(
     token: Optional[str] = typer.Option(None, "--token", envvar="SKINFLINT_TOKEN", help="Bearer token."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for one answer."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
+    app_name: Optional[str] = typer.Option(None, "--app", help="Which app of a fleet server to load."),
 ) -> None:
     """Open-loop load on a `skinflint serve` URL: latency percentiles, SLO attainment, refusals."""
     import httpx
@@ -136,7 +163,10 @@ def load_command(
         raise SpecError("command line", "--format", f"unknown format {fmt!r}", "use table or json")
     headers = {"authorization": f"Bearer {token}"} if token else {}
     try:
-        info = httpx.get(f"{url.rstrip('/')}/v1/plan", headers=headers, timeout=timeout).json()
+        where = f"/v1/apps/{app_name}/plan" if app_name else "/v1/plan"
+        info = httpx.get(f"{url.rstrip('/')}{where}", headers=headers, timeout=timeout).json()
+        if "fleet" in info:
+            raise SpecError("command line", "--app", f"{url} serves a fleet", f"pass --app, one of: {', '.join(info['apps'])}")
         shape, app_name, slo = info["input_shape"], info["plan"]["app"], float(info["slo_ms"])
     except (httpx.HTTPError, ValueError, KeyError, TypeError) as e:
         reason = f"the answer has no {e} (not a skinflint server?)" if isinstance(e, KeyError) else e

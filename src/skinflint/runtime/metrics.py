@@ -129,3 +129,30 @@ class PrometheusMetrics(NullMetrics):
     def render(self) -> bytes:
         """The text exposition format."""
         return self._pc.generate_latest(self.registry)
+
+
+def render_labelled(metrics: dict[str, Any]) -> bytes:
+    """Several apps' PrometheusMetrics as one exposition (a fleet's /metrics): each family once,
+    its samples from every app with an `app` label added."""
+    import prometheus_client as pc
+    from prometheus_client.core import Metric
+
+    families: dict[str, Any] = {}
+    for app, m in metrics.items():
+        registry = getattr(m, "registry", None)
+        if registry is None:
+            continue
+        for fam in registry.collect():
+            merged = families.get(fam.name)
+            if merged is None:
+                merged = families[fam.name] = Metric(fam.name, fam.documentation, fam.type, fam.unit)
+            for sample in fam.samples:
+                merged.samples.append(sample._replace(labels={"app": app, **sample.labels}))
+
+    class _Fleet:
+        def collect(self) -> Any:
+            return iter(families.values())
+
+    registry = pc.CollectorRegistry(auto_describe=False)
+    registry.register(_Fleet())
+    return pc.generate_latest(registry)

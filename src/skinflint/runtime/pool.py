@@ -24,7 +24,7 @@ class PoolFeed:
 
     def __init__(self, offsets_ms: Sequence[float]) -> None:
         """`offsets_ms[member]`: each member's promise offset O_m."""
-        if not offsets_ms:
+        if len(offsets_ms) == 0:
             raise ValueError("a pool needs at least one member")
         self.offsets = [float(o) for o in offsets_ms]
         self.horizon = min(self.offsets)

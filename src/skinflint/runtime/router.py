@@ -16,7 +16,7 @@ from skinflint.dispatch import EarlyClose
 from skinflint.errors import SpecError
 from skinflint.plan import FleetPlan, Plan
 from skinflint.runtime.backends import Backend
-from skinflint.runtime.core import Router
+from skinflint.runtime.core import CLOSE_MARGIN_MS, Router
 from skinflint.runtime.metrics import NullMetrics
 from skinflint.runtime.requests import Refused, RequestFailed, Result
 from skinflint.spec.types import Spec
@@ -29,7 +29,7 @@ class Runtime:
     """Serve `plan` for `spec` on `backend` (workers) with each module's plan policy; with
     `router` and `app` given instead (FleetRuntime), be app `app`'s face of that router."""
 
-    def __init__(self, plan: Plan, spec: Spec, backend: Backend, *, early_close: EarlyClose | None = EarlyClose(),
+    def __init__(self, plan: Plan, spec: Spec, backend: Backend, *, early_close: EarlyClose | None = EarlyClose(CLOSE_MARGIN_MS),
                  max_in_flight: int = 1000, metrics: Any = None, clock: Callable[[], float] | None = None,
                  batch_log: Any = None, router: Router | None = None, app: int = 0) -> None:
         """`batch_log`: a runtime.batchlog.BatchLog to record every completed batch's latency (calibration)."""
@@ -97,7 +97,7 @@ class FleetRuntime:
     dispatcher and one set of workers each (runtime/servers.py)."""
 
     def __init__(self, fleet: FleetPlan, specs: Sequence[Spec], backend: Backend, *,
-                 early_close: EarlyClose | None = EarlyClose(), max_in_flight: int = 1000,
+                 early_close: EarlyClose | None = EarlyClose(CLOSE_MARGIN_MS), max_in_flight: int = 1000,
                  metrics: Callable[[], Any] | None = None, clock: Callable[[], float] | None = None,
                  batch_log: Any = None) -> None:
         """`metrics()`: a fresh metrics object per app (each app's /metrics)."""

@@ -61,12 +61,28 @@ def result_json(result: Result, outputs: str) -> dict[str, Any]:
             "outputs": {m: [item(o) for o in items] for m, items in result.outputs.items()}}
 
 
+def served_apps(runtime: Any) -> dict[str, Any]:
+    """App name -> the runtime face serving it: a FleetRuntime's apps, else the runtime itself."""
+    apps = getattr(runtime, "apps", None)
+    return dict(apps) if isinstance(apps, dict) else {runtime.spec.app.name: runtime}
+
+
+def render_metrics(apps: dict[str, Any]) -> bytes:
+    """The Prometheus text of one app; of a fleet, every app's series with an `app` label."""
+    if len(apps) == 1:
+        render = getattr(next(iter(apps.values())).metrics, "render", None)
+        return render() if render else b""
+    from skinflint.runtime.metrics import render_labelled
+    return render_labelled({n: rt.metrics for n, rt in apps.items()})
+
+
 def make_app(runtime: Runtime, *, token: str | None = None, max_body: int = DEFAULT_MAX_BODY,
              timeout_s: float | None = None) -> Any:
     """The FastAPI application serving `runtime`."""
     api = FastAPI(title="skinflint", docs_url=None, redoc_url=None, openapi_url=None)
-    name = runtime.spec.app.name
-    wait_s = timeout_s if timeout_s is not None else max(1.0, 10 * runtime.sm.slo_ms / 1000.0)
+    apps = served_apps(runtime)      # a fleet serves each of its apps under /v1/apps/APP/
+    name = ", ".join(apps)
+    waits = {n: timeout_s if timeout_s is not None else max(1.0, 10 * rt.sm.slo_ms / 1000.0) for n, rt in apps.items()}
 
     def error(status: int, reason: str, headers: dict[str, str] | None = None) -> JSONResponse:
         return JSONResponse({"error": reason}, status_code=status, headers=headers)
@@ -84,23 +100,36 @@ def make_app(runtime: Runtime, *, token: str | None = None, max_body: int = DEFA
 
     @api.get("/healthz")
     async def health() -> dict[str, Any]:
+        if len(apps) > 1:
+            return {"status": "ok", "apps": {n: {"in_flight": rt.in_flight, "counts": rt.counts}
+                                             for n, rt in apps.items()}, "in_flight": runtime.in_flight}
         return {"status": "ok", "app": name, "in_flight": runtime.in_flight, "counts": runtime.counts}
+
+    def app_plan(rt: Any) -> dict[str, Any]:
+        return {"plan": rt.plan.to_dict(), "backend": rt.backend.name, "input_shape": list(rt.entry_shape),
+                "slo_ms": rt.sm.slo_ms}
 
     @api.get("/v1/plan")
     async def plan() -> dict[str, Any]:
-        return {"plan": runtime.plan.to_dict(), "backend": runtime.backend.name,
-                "input_shape": list(runtime.entry_shape), "slo_ms": runtime.sm.slo_ms}
+        if len(apps) > 1:
+            return {"fleet": runtime.fleet.to_dict(), "apps": {n: app_plan(rt) for n, rt in apps.items()}}
+        return app_plan(runtime)
+
+    @api.get("/v1/apps/{app_name}/plan")
+    async def one_plan(app_name: str) -> Any:
+        if app_name not in apps:
+            return error(404, f"no application {app_name!r} (this server runs {name})")
+        return app_plan(apps[app_name])
 
     @api.get("/metrics")
     async def metrics() -> Response:
-        render = getattr(runtime.metrics, "render", None)
-        body = render() if render else b""
-        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+        return Response(render_metrics(apps), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @api.post("/v1/apps/{app_name}/infer")
     async def infer(app_name: str, request: Request, outputs: str = "summary") -> Any:
-        if app_name != name:
-            return error(404, f"no application {app_name!r} (this server runs {name!r})")
+        if app_name not in apps:
+            return error(404, f"no application {app_name!r} (this server runs {name})")
+        rt, wait_s = apps[app_name], waits[app_name]
         if outputs not in ("summary", "full"):
             return error(422, "outputs must be 'summary' or 'full'")
         body = bytearray()
@@ -110,7 +139,7 @@ def make_app(runtime: Runtime, *, token: str | None = None, max_body: int = DEFA
                 return error(413, f"body larger than the limit of {max_body} bytes")
         try:
             tensor = decode_tensor(bytes(body), request.headers.get("content-type", ""))
-            fut = runtime.submit(tensor)
+            fut = rt.submit(tensor)
         except ValueError as e:
             return error(422 if "Content-Type" not in str(e) else 415, str(e))
         except Refused as r:
