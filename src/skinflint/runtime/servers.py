@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 from skinflint.errors import SpecError
 from skinflint.runtime.backends import Backend
 from skinflint.spec.types import Spec
-from skinflint.topology import SimModel, SimWorker
+from skinflint.topology import SimModel, SimWorker, exec_sizes
 
 
 @dataclass
@@ -84,7 +84,7 @@ def start_workers(servers: list[Server], models: Sequence[SimModel], specs: Sequ
     for sm in models:
         for hw in sm.shared_hardware:
             needs[hw] = needs.get(hw, 0) + 1
-    backend.start(needs)
+    backend.start(needs, {name: h for spec in specs for name, h in spec.hardware.items()})
     shared_models: dict[tuple[int, int], dict[str, tuple[float, ...]]] = {}
     for s in servers:
         for a, k in s.members:
@@ -93,19 +93,29 @@ def start_workers(servers: list[Server], models: Sequence[SimModel], specs: Sequ
                 if w.shared >= 0:
                     known = shared_models.setdefault((a, w.shared), {}).get(model, ())
                     shared_models[(a, w.shared)][model] = max(known, w.worker.times_ms, key=len)
-    shared = {key: backend.worker(ms, models[key[0]].shared_hardware[key[1]], f"{models[key[0]].app}/shared{key[1]}")
-              for key, ms in shared_models.items()}
-    hosts: list[Any] = list(shared.values())
-    for s in servers:
-        a, k = s.members[0]
-        model = specs[a].app.modules[k].model
-        for j, w in enumerate(s.sim_workers):
-            if w.shared >= 0:
-                s.workers.append(shared[(a, w.shared)].view(model))
-            else:
-                worker = backend.worker({model: w.worker.times_ms}, w.hardware, f"{s.name}/{j}")
+    hosts: list[Any] = []
+    try:
+        shared = {}
+        for (a, idx), ms in shared_models.items():
+            hw = models[a].shared_hardware[idx]
+            sizes = {m: exec_sizes(specs[a], m, hw, len(t)) for m, t in ms.items()}
+            shared[(a, idx)] = backend.worker(ms, hw, f"{models[a].app}/shared{idx}", batch_sizes=sizes)
+            hosts.append(shared[(a, idx)])
+        for s in servers:
+            a, k = s.members[0]
+            model = specs[a].app.modules[k].model
+            for j, w in enumerate(s.sim_workers):
+                if w.shared >= 0:
+                    s.workers.append(shared[(a, w.shared)].view(model))
+                    continue
+                sizes = {model: exec_sizes(specs[a], model, w.hardware, w.worker.batch_size)}
+                worker = backend.worker({model: w.worker.times_ms}, w.hardware, f"{s.name}/{j}", batch_sizes=sizes)
                 s.workers.append(worker)
                 hosts.append(worker)
+    except BaseException:
+        for host in hosts:       # a worker that cannot start: release the ones that did
+            host.close()
+        raise
     return hosts
 
 
