@@ -48,7 +48,7 @@ def serve_command(
                                "(sleep the profiled time: no models needed)."),
     replan: Optional[str] = typer.Option(None, "--replan", help="Re-plan live on the measured rate with this "
                                          "policy: POLICY[:key=value,...], e.g. hysteresis:dwell_s=60 "
-                                         "(embedded backend; docs/daynight.md)."),
+                                         "(workers common to both plans are handed over; docs/daynight.md)."),
     replan_tick: float = typer.Option(1.0, "--replan-tick", help="Seconds between re-planning decisions."),
     replan_half_life: float = typer.Option(60.0, "--replan-half-life", help="Rate estimator's EWMA half-life (s)."),
     replan_window: float = typer.Option(10.0, "--replan-window", help="Rate estimator's short window (s)."),
@@ -77,12 +77,9 @@ def serve_command(
         options["address"] = address
     elif address:
         raise SpecError("command line", "--address", "only the ray backend takes an address", "add --backend ray")
-    if replan is not None and (backend != "embedded" or plan_file is not None):
-        raise SpecError("command line", "--replan", "live re-planning runs on the embedded backend and plans "
-                        "for itself", "drop --backend ray / --plan, or drop --replan")
+    if replan is not None and plan_file is not None:
+        raise SpecError("command line", "--replan", "live re-planning plans for itself", "drop --plan, or drop --replan")
     if runner != "onnx":
-        if backend != "embedded":
-            raise SpecError("command line", "--runner", "only the embedded backend takes a runner", "drop --runner")
         options["runner"] = runner
     log = BatchLog(record_batches) if record_batches else None
     if close_margin < 0:
@@ -97,7 +94,7 @@ def serve_command(
             runtime = fleet_runtime(app_files, make_backend(backend, **options), runtime_options)
         elif replan is not None:
             runtime = live_runtime(spec, replan, options, runtime_options,
-                                   policy_settings(replan_tick, replan_half_life, replan_window))
+                                   policy_settings(replan_tick, replan_half_life, replan_window), backend)
         else:
             plan = load_plan(plan_file) if plan_file else make_plan(spec)
             runtime = Runtime(plan, spec, make_backend(backend, **options), metrics=PrometheusMetrics(),
@@ -125,7 +122,7 @@ def fleet_runtime(app_files: list[Path], backend: Backend, runtime_options: dict
 
 
 def live_runtime(spec: Spec, replan: str, backend_options: dict, runtime_options: dict,
-                 settings: LoopSettings) -> LiveRuntime:
+                 settings: LoopSettings, backend: str = "embedded") -> LiveRuntime:
     """A LiveRuntime re-planning `spec` with the policy `replan` (POLICY[:key=value,...])."""
     from skinflint.control import make_policy, policy_names
     from skinflint.runtime import make_backend
@@ -136,7 +133,7 @@ def live_runtime(spec: Spec, replan: str, backend_options: dict, runtime_options
         raise SpecError("command line", "--replan", f"unknown policy {name!r}",
                         f"choose one of: {', '.join(policy_names())}")
     policy = make_policy(name, **params)
-    make = make_runtime_factory(spec, lambda: make_backend("embedded", **backend_options), **runtime_options)
+    make = make_runtime_factory(spec, lambda: make_backend(backend, **backend_options), **runtime_options)
     return LiveRuntime(spec, policy, make, settings=settings)
 
 

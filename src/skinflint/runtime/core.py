@@ -170,8 +170,9 @@ class Router:
             return
         self.closed = True
         self.timers.close()
+        release = getattr(self.backend, "release", None)   # a handover backend closes shared workers last
         for host in self.hosts:
-            host.close()
+            (release or type(host).close)(host)
         self.backend.close()
         with self._lock:
             reqs = {id(r): r for owner in self._owner for r, _, _ in owner.values()}

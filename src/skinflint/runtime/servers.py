@@ -113,8 +113,9 @@ def start_workers(servers: list[Server], models: Sequence[SimModel], specs: Sequ
                 s.workers.append(worker)
                 hosts.append(worker)
     except BaseException:
+        release = getattr(backend, "release", None)
         for host in hosts:       # a worker that cannot start: release the ones that did
-            host.close()
+            (release or type(host).close)(host)
         raise
     return hosts
 
