@@ -77,6 +77,17 @@ def token_at_hand() -> bool:
     return Path(path).is_file() if path else (Path.home() / ".ray" / "auth_token").is_file()
 
 
+def enable_token_auth() -> None:
+    """RAY_AUTH_MODE=token for this process, and Ray's cached config refreshed to see it (Ray reads
+    the mode once, when it is imported)."""
+    os.environ["RAY_AUTH_MODE"] = "token"
+    try:
+        from ray._raylet import Config   # Ray 2.60's own way (authentication_token_setup._enable_token_auth)
+        Config.initialize("")
+    except (ImportError, AttributeError):  # pragma: no cover - another Ray: the variable alone
+        pass
+
+
 def probe(address: str, timeout_s: float = 3.0) -> None:
     """Refuse at once an address HOST:PORT where nothing accepts connections."""
     if address in ("auto", "local") or "://" in address:
@@ -98,7 +109,7 @@ def connect(ray: Any, address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> str
     mode = os.environ.get("RAY_AUTH_MODE")
     note = f"RAY_AUTH_MODE={mode}" if mode else "no token auth (none at hand)"
     if mode is None and token_at_hand():
-        os.environ["RAY_AUTH_MODE"] = "token"     # ray.init reads it: a token-auth cluster accepts us
+        enable_token_auth()
         note = "token auth (a token was at hand: RAY_AUTH_MODE=token set)"
     outcome: dict[str, Any] = {}
 
