@@ -78,7 +78,7 @@ class FakeSession:
     opened: list = []
 
     def __init__(self, path: str, options: object, providers: list) -> None:
-        self.providers, self.shapes = providers, []
+        self.providers, self.shapes, self.plain = providers, [], 0
         FakeSession.opened.append(self)
 
     def get_providers(self) -> list[str]:
@@ -97,6 +97,7 @@ class FakeSession:
         self.shapes.append(binding.x.shape[0])
 
     def run(self, names: list, feeds: dict) -> list:
+        self.plain += 1
         self.shapes.append(feeds["x"].shape[0])
         return [2 * feeds["x"]]
 
@@ -194,3 +195,16 @@ def test_placeable_needs_one_node_with_every_resource():
     assert not placeable(Ray, actor_options("A100", Execution("cuda", 1.0, "A100"), ("A100",)))  # only a dead node
     assert not placeable(Ray, {"num_cpus": 1, "resources": {"cpu1": 1}, "num_gpus": 1})  # GPU and cpu1 on no one node
     assert Hardware("x", 1.0).execution.provider == "cpu"
+
+
+def test_profile_measures_on_the_providers_and_path_the_runtime_serves_on(tmp_path: Path, fake_ort):
+    from skinflint.profiling.measure import MeasureOptions
+    from skinflint.profiling.profiler import ProfileOptions, Profiler
+    path = write_models(tmp_path / "models") / "tiny_cnn.onnx"
+    fast = MeasureOptions(warmup_runs=1, warmup_s=0.0, min_runs=2, max_runs=4, time_cap_s=0.05, min_cap_runs=1)
+    points = Profiler(path, hardware="T4", options=ProfileOptions(batch_sizes=(1, 2), provider="cuda", device_id=1,
+                                                                   measure=fast)).run()
+    s = fake_ort.opened[-1]
+    assert s.providers == session.session_providers(CUDA, 1)       # the same list a runtime worker opens
+    assert set(s.shapes) == {1, 2} and s.plain == 0      # every timed run went through IO binding
+    assert [p.provider for p in points] == ["CUDA", "CUDA"]

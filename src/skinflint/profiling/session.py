@@ -137,6 +137,19 @@ def open_session(path: Path, provider: str, threads: Threads, device_id: int | N
     return session
 
 
+def run_bound(session: Any, feeds: dict[str, np.ndarray], output_names: list[str]) -> list[np.ndarray]:
+    """One run through IO binding, as a GPU worker runs its batches (runtime/workers.OnnxRunner):
+    inputs bound from host memory, outputs bound to host memory (no intermediate copies, no
+    per-run output allocation by ONNX Runtime); the outputs as host arrays."""
+    binding = session.io_binding()
+    for name, value in feeds.items():
+        binding.bind_cpu_input(name, np.ascontiguousarray(value))
+    for name in output_names:
+        binding.bind_output(name, "cpu")
+    session.run_with_iobinding(binding)
+    return binding.copy_outputs_to_cpu()
+
+
 def input_specs(session: Any, batch_size: int) -> list[tuple[str, tuple[int, ...], Any]]:
     """(name, shape, dtype) of every model input at `batch_size`; only the first axis may be symbolic."""
     specs = []

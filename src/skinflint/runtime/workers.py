@@ -195,6 +195,7 @@ class OnnxRunner:
 
     def __call__(self, batch: np.ndarray) -> Outputs:
         """Run the batch (padded on a GPU); outputs by name, one row per item of `batch`."""
+        from skinflint.profiling.session import run_bound
         if not self.on_gpu:
             values = self.session.run(self.output_names, {self.input_name: batch})
             return dict(zip(self.output_names, values))
@@ -202,12 +203,7 @@ class OnnxRunner:
         size = next((b for b in self.batch_sizes if b >= n), n)
         if size > n:
             batch = np.concatenate([batch, np.zeros((size - n, *batch.shape[1:]), dtype=batch.dtype)])
-        binding = self.session.io_binding()
-        binding.bind_cpu_input(self.input_name, np.ascontiguousarray(batch))
-        for name in self.output_names:
-            binding.bind_output(name, "cpu")
-        self.session.run_with_iobinding(binding)
-        values = binding.copy_outputs_to_cpu()
+        values = run_bound(self.session, {self.input_name: batch}, self.output_names)
         return {name: v[:n] for name, v in zip(self.output_names, values)}
 
 
