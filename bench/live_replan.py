@@ -5,7 +5,7 @@
                                           [--arrivals uniform|poisson] [--record-batches FILE]
 
 Requests are submitted in process (no HTTP) at the step rates; the controller re-plans with the
-policy from `skinflint.control` through `daynight.loop.choose` and switches live. Prints every
+policy from `skinflint.control` through `control.loop.choose` and switches live. Prints every
 plan change (decided at, live at, target rate, $/h, workers started/drained), the outcomes
 (answered on time / late, refused with reasons, failed, lost), SLO attainment, and the
 latency percentiles.

@@ -7,6 +7,8 @@ from __future__ import annotations
 import importlib
 import sys
 import warnings
+from contextlib import contextmanager
+from typing import Iterator
 
 import typer
 from typer.exceptions import Abort, Exit, TyperException
@@ -53,6 +55,18 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"skinflint: warning: {message}", file=sys.stderr)
 
 
+@contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """While the block runs, print each warning as one line `skinflint: warning: ...` on stderr;
+    then put back whatever showed warnings before."""
+    before = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        yield
+    finally:
+        warnings.showwarning = before
+
+
 def fail(message: str, code: int) -> "typer.Exit":
     """Print one line on stderr and return the Exit to raise."""
     print(f"skinflint: error: {' '.join(str(message).split())}", file=sys.stderr)
@@ -62,10 +76,10 @@ def fail(message: str, code: int) -> "typer.Exit":
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `skinflint` script; returns the exit code."""
     _load_commands()
-    warnings.showwarning = _show_warning
     args = sys.argv[1:] if argv is None else list(argv)
     try:
-        app(args=args or ["--help"], prog_name="skinflint", standalone_mode=False)
+        with one_line_warnings():
+            app(args=args or ["--help"], prog_name="skinflint", standalone_mode=False)
     except SkinflintError as e:
         print(f"skinflint: error: {' '.join(str(e).split())}", file=sys.stderr)
         return e.exit_code

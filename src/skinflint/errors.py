@@ -47,3 +47,9 @@ class PlanInvalidError(SkinflintError):
     def __init__(self, violations: list[str]) -> None:
         self.violations = violations
         super().__init__("plan violates the model: " + "; ".join(violations))
+
+
+class AddressError(SkinflintError):
+    """`serve` cannot listen where it was told: the port is in use or not permitted (CLI exit 4)."""
+
+    exit_code = 4

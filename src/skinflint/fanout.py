@@ -36,5 +36,8 @@ def first_items(n_requests: int, rate_factor: float) -> np.ndarray:
 
 def item_counts(n_requests: int, rate_factor: float) -> np.ndarray:
     """Items each of the first n requests brings to a module of this factor."""
+    p, q = as_fraction(rate_factor)
+    if q == 1:  # an integer factor: p items each (C(i) = i p)
+        return np.full(n_requests, p, dtype=np.int64)
     return np.diff(first_items(n_requests, rate_factor))
 

@@ -213,6 +213,22 @@ def test_random_garbage_app_file(tmp_path_factory: pytest.TempPathFactory, text:
     assert code == 2 and "Traceback" not in err.getvalue()
 
 
+def test_warnings_are_one_line_while_a_command_runs_and_the_hook_is_put_back(capsys: pytest.CaptureFixture) -> None:
+    import warnings
+
+    from skinflint.cli import one_line_warnings
+
+    before = warnings.showwarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        with one_line_warnings():
+            warnings.warn("profile padded (1->8)", UserWarning, stacklevel=1)
+        assert warnings.showwarning is before
+    assert capsys.readouterr().err == "skinflint: warning: profile padded (1->8)\n"
+    assert main(["plan", "no-such-app.yaml"]) == 2
+    assert warnings.showwarning is before   # main leaves the process's hook as it found it
+
+
 # --- issue 15: the seeded generator (tests/integration/malformed.py), every case with its verdict ---
 
 INTERNAL = re.compile(r"Traceback|\w+Error\(|\.float\b|\.int\b|positional argument|has no attribute|NoneType|<class")

@@ -59,20 +59,24 @@ def test_every_request_of_every_app_is_answered_and_counted_once(fleet: FleetRun
 
 
 def test_the_fleet_over_http(fleet: FleetRuntime):
-    pytest.importorskip("fastapi", reason="the serve extra is not installed")
-    from fastapi.testclient import TestClient
+    pytest.importorskip("httptools", reason="the serve extra is not installed")
+    import httpx
 
-    from skinflint.runtime.server import make_app
-    with TestClient(make_app(fleet)) as c:
+    from skinflint.runtime.edge.fleet import FleetApp
+    from skinflint.runtime.edge.http import Limits
+    from tests.runtime.edge import ThreadServer
+    app = FleetApp(fleet)
+    with ThreadServer(app, Limits()) as srv, httpx.Client(base_url=srv.url, timeout=10) as c:
         for name in ("front", "back"):
             r = c.post(f"/v1/apps/{name}/infer", json={"tensor": [0.0, 1.0]})
             assert r.status_code == 200, r.text
-            assert c.get(f"/v1/apps/{name}/plan").json()["plan"]["app"] == name
         assert c.post("/v1/apps/nope/infer", json={"tensor": [0.0, 1.0]}).status_code == 404
-        assert set(c.get("/v1/plan").json()["apps"]) == {"front", "back"}
-        health = c.get("/healthz").json()
-        assert health["apps"]["front"]["counts"]["completed"] == 1
+        plan = c.get("/v1/plan").json()
+        assert set(plan["apps"]) == {"front", "back"} and plan["fleet"]["pools"]
+        stats = c.get("/v1/stats").json()
+        assert stats["apps"]["front"]["counts"]["completed"] == 1
         text = c.get("/metrics").text
         assert 'skinflint_requests_total{app="front",outcome="admitted"} 1.0' in text
         assert 'skinflint_requests_total{app="back",outcome="admitted"} 1.0' in text
         assert text.count("# TYPE skinflint_requests_total counter") == 1
+    app.close()

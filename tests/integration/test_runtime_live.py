@@ -84,7 +84,9 @@ def test_a_switch_with_requests_in_flight_drains_the_old_plan_and_answers_each_o
     spec = load_spec(app)
     make = make_runtime_factory(spec, lambda: make_backend("embedded", runner="sleep"))
     policy = make_policy("hysteresis", dwell_s=0, down_after_s=0)
-    live = LiveRuntime(spec, policy, make, settings=policy_settings(tick_s=3600.0, half_life_s=1.0, window_s=1.0))
+    now = [100.0]   # an injected clock (s): the switch's times are read from it
+    live = LiveRuntime(spec, policy, make, settings=policy_settings(tick_s=3600.0, half_life_s=1.0, window_s=1.0),
+                       clock=lambda: now[0])
     try:
         old = live.live
         futures, refused = [], 0
@@ -94,8 +96,10 @@ def test_a_switch_with_requests_in_flight_drains_the_old_plan_and_answers_each_o
             except Refused as e:
                 refused += 1
                 assert str(e)
+        now[0] = 101.25
         switch = live.step(1.0)
         assert switch is not None and not switch.steps.is_noop and live.live is not old
+        assert (switch.decided_s, switch.live_s) == (1.0, 1.25)   # live once started: 101.25 - 100 s
         assert live.live.plan.cost_per_hour > old.plan.cost_per_hour
         after = [live.submit(FRAME) for _ in range(5)]
         results = [f.result(timeout=30) for f in futures + after]

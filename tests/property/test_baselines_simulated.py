@@ -13,7 +13,7 @@ that fits MODEL.md's W but not W + lag is skipped like any infeasible one.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from skinflint.errors import InfeasibleError
@@ -34,14 +34,17 @@ instances = st.builds(
     st.booleans())
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=230, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(instances, specs()), st.sampled_from([1.0, 1.0, 0.85]), st.floats(0.0, 0.999))
 def test_every_plan_of_every_planner_keeps_its_promises_in_simulation(spec, u, phase):
+    planned = 0
     for name in available():
         try:
             plan = get_planner(name).plan(spec, PlanOptions(utilization=u, fanout_lag=True))
         except InfeasibleError:
+            event(f"{name} infeasible")
             continue
+        planned += 1
         assert verify(plan, spec) == [], name
         gap = 1000.0 / plan.rate
         n = settling_requests(plan)  # every worker goes round its cycle several times
@@ -50,3 +53,5 @@ def test_every_plan_of_every_planner_keeps_its_promises_in_simulation(spec, u, p
         assert promise_violations(result) == [], name
         event(f"{name} confirmed" + (" (round-robin shared slots)" if any(
             s.share_rate is not None for sw in plan.shared_workers for s in sw.slots) else ""))
+    assume(planned > 0)   # an instance no planner can meet tests nothing: draw another (230 examples that
+    #                       plan: as many as the 300 drawn before, a quarter of which no planner met)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import skinflint
 from skinflint.planners import PlanOptions
 from skinflint.sim import promise_violations, simulate
-from tests.property.test_sim_fidelity import sim_duration_s
+from skinflint.sim.fidelity import settling_requests
 from tests.strategies import specs
 
 
@@ -24,9 +24,9 @@ def test_shared_workers_keep_every_promise(spec, utilization, phase, engine) -> 
     assume(plan.shared_workers and not plan.pools)
     event(f"shared workers: {len(plan.shared_workers)}, slots: {sum(len(s.slots) for s in plan.shared_workers)}")
     gap = 1000.0 / plan.rate
-    duration = max(sim_duration_s(plan), 6 * max(s.cycle_ms for s in plan.shared_workers) / 1000.0)
-    arrivals = phase * gap + np.arange(int(duration * plan.rate)) * gap
-    result = simulate(plan, spec, arrivals, duration, np.random.default_rng(0), engine=engine)
+    n = settling_requests(plan)   # six of every cycle, shared ones included, and the SLO
+    arrivals = phase * gap + np.arange(n) * gap
+    result = simulate(plan, spec, arrivals, n * gap / 1000.0, np.random.default_rng(0), engine=engine)
     assert result.completed == result.requests
     assert any(w["module"] == "(shared)" and w["batches"] > 0 for w in result.worker_stats())
     assert promise_violations(result) == []

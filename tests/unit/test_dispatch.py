@@ -100,3 +100,20 @@ def test_early_close_leaves_hopeless_batches_and_busy_workers_alone():
     assert list(busy.arrive(0, 0.0, 100.0)) == [(0, [0])]
     assert list(busy.arrive(1, 0.0, 100.0)) == []     # open batch for worker 1
     assert busy.wake_at(0.0) == pytest.approx(92.0)
+
+
+def test_cyclic_declares_its_open_batch_for_a_caller_that_must_close_it():
+    from skinflint.dispatch import InOrder, OpenBatch
+    p = make_policy("cyclic", [w(2, 5.0)])
+    assert isinstance(p, OpenBatch) and isinstance(p, InOrder) and p.in_order
+    assert not isinstance(make_policy("adaptive", [w(2, 5.0)]), (OpenBatch, InOrder))  # arrival order
+    assert p.waits_for() is None                          # no open batch
+    assert list(p.arrive(0, 0.0, 9.0)) == []
+    assert p.waits_for() == 1                             # the open batch [0] waits for item 1
+    assert list(p.arrive(1, 0.1, 9.0)) == [(0, [0, 1])]
+    assert list(p.arrive(2, 0.2, 9.0)) == [] and list(p.arrive(3, 0.3, 9.0)) == []
+    assert p.is_queued(3) and not p.is_queued(4)          # [2, 3] closed while worker 0 is busy
+    assert list(p.arrive(4, 0.4, 9.0)) == []
+    assert list(p.close_open(0.5)) == []                  # [4] closed, queued behind [2, 3]
+    assert p.waits_for() is None and p.is_queued(4)
+    assert list(p.worker_done(0, 5.0)) == [(0, [2, 3])]

@@ -60,3 +60,35 @@ def test_measured_slowdown_scales_the_estimate(tmp_path: Path):
     assert adm.slowdown[0] == pytest.approx(2.0, rel=1e-6)
     waited = 1000 * 2 / adm.throughput[0] + sm.modules[0].worst_latency_ms
     assert adm.estimate_ms([2, 0]) == pytest.approx(base + waited)   # the detector's part counts twice
+
+
+def test_time_waited_before_the_runtime_counts_against_the_slo(tmp_path: Path):
+    plan, spec = planned(write_app(tmp_path, rate=20, slo_ms=100, det_ms=20, cls_ms=5, adapter="frame"),
+                         sharing=False)
+    adm = Admission(compile_model(plan, spec), max_in_flight=10)
+    empty = adm.estimate_ms([0, 0])            # W_detect + W_classify, below the 100 ms SLO
+    assert adm.decide([0, 0], 0, waited_ms=100 - empty).admit            # exactly at the SLO: in
+    late = adm.decide([0, 0], 0, waited_ms=100 - empty + 1)              # 1 ms over: out
+    assert not late.admit and late.estimate_ms == pytest.approx(101)
+
+
+def test_entry_layouts_are_told_by_shape_and_dtype_alone():
+    assert adapters.frame_layout((3, 4, 5), np.float32, (3, 4, 5)) == adapters.CHW
+    assert adapters.frame_layout((2, 4, 5, 3), np.uint8, (3, 4, 5)) == adapters.HWC   # N frames, channels last
+    for shape, dtype in [((4, 5, 3), np.float32), ((3, 4, 5), np.uint8), ((1, 1, 1_000_000), np.float32)]:
+        with pytest.raises(ValueError, match=r"\[3, 4, 5\] float32 \(CHW\) or \[4, 5, 3\] uint8"):
+            adapters.frame_layout(shape, dtype, (3, 4, 5))
+    image = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)      # pixel (y, x) channel c
+    chw = adapters.to_model_layout(image, adapters.HWC)
+    assert chw.shape == (3, 4, 5) and chw.dtype == np.float32
+    assert chw[2, 1, 3] == np.float32(image[1, 3, 2]) / np.float32(255)  # channel 2 of pixel (1, 3), scaled
+
+
+def test_resize_reads_only_what_it_writes():
+    wide = np.zeros((1, 1, 1_000_000), np.float32)     # the 4 MB tensor that once took 3.7 GB (issue 14)
+    import tracemalloc
+    tracemalloc.start()
+    out = adapters.resize(wide, (3, 32, 32))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert out.shape == (3, 32, 32) and peak < 1_000_000    # the output is 12 kB; the input 4 MB

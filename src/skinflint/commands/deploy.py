@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from skinflint.cli import app
-from skinflint.commands.simulate import load_plan
+from skinflint.plan import load_plan
 from skinflint.errors import SpecError
 
 deploy_app = typer.Typer(help="A plan out to KubeRay, Triton and Grafana.", no_args_is_help=True)

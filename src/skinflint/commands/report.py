@@ -1,4 +1,5 @@
-"""`skinflint report APP.yaml [-o report.html]`: one self-contained HTML page (skinflint.report.page)."""
+"""`skinflint report APP.yaml [-o report.html]`: one self-contained HTML page, computed by
+skinflint.report.build and rendered by skinflint.report.page."""
 
 from __future__ import annotations
 
@@ -24,12 +25,14 @@ def report_command(
 ) -> None:
     """Write the plan, its cost, savings, sweeps, latency CDFs and a day's cost as one HTML page."""
     try:
-        from skinflint.report.page import build_report
         from skinflint.daynight import DayCurve
+        from skinflint.report.build import build_report
+        from skinflint.report.page import render_report
     except ImportError as e:  # matplotlib is the `plots` extra
         raise SpecError("report", "matplotlib", f"cannot import: {e}", "pip install 'skinflint[plots]'") from None
     spec = load_spec(app_file)
-    page = build_report(spec, PlanOptions(headroom=headroom), DayCurve.from_csv(curve) if curve else None, seed)
+    page = render_report(build_report(spec, PlanOptions(headroom=headroom), DayCurve.from_csv(curve) if curve else None,
+                                      seed))
     try:
         output.write_text(page)
     except OSError as e:

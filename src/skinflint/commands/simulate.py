@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
 import typer
@@ -13,39 +13,14 @@ import typer
 from skinflint.api import plan as make_plan
 from skinflint.api import plan_fleet_files
 from skinflint.cli import app
-from skinflint.commands.conventions import check_simulation, parse_param
+from skinflint.commands.conventions import check_simulation
+from skinflint.commands.parsing import parse_arrivals
 from skinflint.errors import SpecError
-from skinflint.plan import load_plan  # noqa: F401 - serve and deploy import it from here
+from skinflint.plan import load_plan
 from skinflint.report.sim_tables import print_fleet, print_result, write_cdf
-from skinflint.sim import make_arrivals, parse_jitter, simulate, simulate_fleet
-from skinflint.sim.arrivals import arrival_kinds, arrival_params
+from skinflint.sim import parse_jitter, simulate, simulate_fleet
 from skinflint.spec.bounds import MAX_REQUESTS
 from skinflint.spec.loader import load_spec
-
-
-def parse_named(text: str, option: str, form: str) -> tuple[str, dict[str, Any]]:
-    """`NAME[:key=value,...]` -> (NAME, params), numbers as floats; a malformed item is a SpecError
-    naming `option` and the expected `form`."""
-    name, _, rest = text.partition(":")
-    params: dict[str, Any] = {}
-    for item in filter(None, (p.strip() for p in rest.split(","))):
-        key, eq, value = item.partition("=")
-        if not eq or not key:
-            raise SpecError("command line", option, f"cannot read {item!r} in {text!r}", f"write {form}")
-        params[key] = parse_param(value, option, key)
-    return name, params
-
-
-def parse_arrivals(text: str, rate: float) -> Any:
-    """`KIND[:key=value,...]`, e.g. `bursty:ratio=4,burst_s=2` or `replay:file=ts.txt`; the offered
-    rate is passed to processes that take a `rate` unless given."""
-    kind, params = parse_named(text, "--arrivals", "KIND:key=value,key=value (e.g. bursty:ratio=4,burst_s=2)")
-    if kind not in arrival_kinds():
-        raise SpecError("command line", "--arrivals", f"unknown arrival process {kind!r}",
-                        f"choose one of: {', '.join(arrival_kinds())}")
-    if "rate" in arrival_params(kind) and "rate" not in params and kind not in ("varying",):
-        params["rate"] = rate
-    return make_arrivals(kind, **params)
 
 
 @app.command("simulate")

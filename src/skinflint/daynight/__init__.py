@@ -9,7 +9,8 @@ docs/daynight.md describes the model and shows the figures.
 """
 
 from skinflint.daynight.curve import Bursts, DayCurve, parse_bursts
-from skinflint.daynight.loop import LoopSettings, PlanCache, Schedule, Switch, run_loop
+from skinflint.control.loop import LoopSettings, PlanCache, Switch
+from skinflint.daynight.loop import Schedule, run_loop
 from skinflint.daynight.day import DayResult, compare_day, default_contenders, simulate_day
 
 __all__ = ["Bursts", "DayCurve", "DayResult", "LoopSettings", "PlanCache", "Schedule", "Switch", "compare_day",

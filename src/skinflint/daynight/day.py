@@ -20,7 +20,8 @@ import numpy as np
 
 from skinflint.control import ControlPolicy, RateGrid, make_policy
 from skinflint.daynight.curve import DayCurve
-from skinflint.daynight.loop import LoopSettings, PlanCache, Schedule, counts_per_tick, run_loop
+from skinflint.control.loop import LoopSettings, PlanCache
+from skinflint.daynight.loop import Schedule, counts_per_tick, run_loop
 from skinflint.sim import percentiles, simulate
 from skinflint.spec.types import Spec
 

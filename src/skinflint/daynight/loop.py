@@ -1,66 +1,19 @@
 """The control loop in simulated time: every `tick_s` the estimator is fed the arrivals counted
 in the tick, the policy is asked, and a new target becomes a plan from the real planner. A new
 plan goes live `startup_s` after the decision (its new workers start first; the old plan keeps
-serving meanwhile); no decision is taken while a switch is under way."""
+serving meanwhile); no decision is taken while a switch is under way. The loop's pieces that
+the live runtime shares (settings, plan cache, switch, `choose`) are skinflint.control.loop."""
 
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from skinflint.api import plan_spec
-from skinflint.control import ControlPolicy, RateEstimate, RateEstimator, Transition, transition
-from skinflint.errors import InfeasibleError
+from skinflint.control import ControlPolicy, RateEstimator, transition
+from skinflint.control.loop import LoopSettings, PlanCache, Switch, choose
 from skinflint.plan import Plan
-from skinflint.planners import PlanOptions
-from skinflint.spec.types import Spec
-
-
-@dataclass(frozen=True)
-class LoopSettings:
-    """Loop timing: decision tick, start-up delay of new workers, estimator half-life and window."""
-
-    tick_s: float = 1.0
-    startup_s: float = 30.0
-    half_life_s: float = 60.0
-    window_s: float = 10.0
-    only_cheaper_down: bool = True   # on a lower target, switch only to a plan that costs less
-
-
-class PlanCache:
-    """Plans by target rate from one planner on one spec (targets sit on a grid, so they repeat)."""
-
-    def __init__(self, spec: Spec, planner: str = "optimal", options: PlanOptions | None = None) -> None:
-        """Plan `spec` with `planner` and `options` at whatever rate is asked."""
-        self.spec, self.planner, self.options = spec, planner, options or PlanOptions()
-        self._plans: dict[float, Plan] = {}
-        self.planning_s = 0.0
-
-    def __call__(self, rate: float) -> Plan:
-        """The verified plan at `rate` (planned once per distinct rate)."""
-        if rate not in self._plans:
-            start = time.perf_counter()
-            spec = replace(self.spec, app=replace(self.spec.app, rate=float(rate)))
-            self._plans[rate] = plan_spec(spec, planner=self.planner, options=self.options)
-            self.planning_s += time.perf_counter() - start
-        return self._plans[rate]
-
-    def __len__(self) -> int:
-        return len(self._plans)
-
-
-@dataclass(frozen=True)
-class Switch:
-    """A plan change: decided at `decided_s`, live from `live_s` (new workers started in between)."""
-
-    decided_s: float
-    live_s: float
-    target: float
-    plan: Plan
-    steps: Transition
 
 
 @dataclass
@@ -102,30 +55,6 @@ def counts_per_tick(times_ms: np.ndarray, length_s: float, tick_s: float) -> np.
     ticks = math.ceil(length_s / tick_s - 1e-9)
     idx = np.minimum((times_ms / (1000.0 * tick_s)).astype(np.int64), ticks - 1)
     return np.bincount(idx, minlength=ticks)
-
-
-@dataclass(frozen=True)
-class Choice:
-    """A decision to re-plan: the new target rate and its plan (None: the planner could not meet it)."""
-
-    target: float
-    plan: Plan | None
-
-
-def choose(policy: ControlPolicy, now: float, estimate: RateEstimate, target: float, live: Plan,
-           plans: PlanCache, only_cheaper_down: bool = True) -> Choice | None:
-    """Ask `policy` at `now` and plan its answer; None keeps the `live` plan (no new target, or a
-    lower target whose plan is no cheaper). Shared by the simulated day and the live runtime."""
-    wanted = policy.decide(now, estimate, target)
-    if wanted is None or wanted == target:
-        return None
-    try:
-        plan = plans(wanted)
-    except InfeasibleError:
-        return Choice(wanted, None)
-    if only_cheaper_down and wanted < target and plan.cost_per_hour >= live.cost_per_hour:
-        return None   # the live plan is no dearer and carries more: keep it
-    return Choice(wanted, plan)
 
 
 def run_loop(policy: ControlPolicy, counts: np.ndarray, plans: PlanCache, settings: LoopSettings,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from skinflint.dispatch.adaptive import AdaptivePolicy
-from skinflint.dispatch.base import NOTHING, DispatchPolicy, EarlyClose, Launch, Worker
+from skinflint.dispatch.base import NOTHING, DispatchPolicy, EarlyClose, InOrder, Launch, OpenBatch, Worker
 from skinflint.dispatch.cyclic import CyclicPolicy
 from skinflint.dispatch.round_robin import RoundRobinPolicy
 from skinflint.registry import Registry
@@ -51,5 +51,6 @@ register_policy("cyclic", lambda workers, early_close=None, group_rates=None: Cy
 register_policy("adaptive", lambda workers, early_close=None, group_rates=None: AdaptivePolicy(workers, early_close))
 register_policy("round-robin", RoundRobinPolicy)
 
-__all__ = ["DEFAULT_FOR_KIND", "NOTHING", "AdaptivePolicy", "CyclicPolicy", "DispatchPolicy", "EarlyClose", "Launch",
-           "RoundRobinPolicy", "Worker", "get_policy_factory", "make_policy", "policy_names", "register_policy"]
+__all__ = ["DEFAULT_FOR_KIND", "NOTHING", "AdaptivePolicy", "CyclicPolicy", "DispatchPolicy", "EarlyClose", "InOrder",
+           "Launch", "OpenBatch", "RoundRobinPolicy", "Worker", "get_policy_factory", "make_policy", "policy_names",
+           "register_policy"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol, Sequence, runtime_checkable
 
 Launch = tuple[int, list[int]]
 """A decision: start this batch of item indices on worker `launch[0]` now."""
@@ -108,6 +108,34 @@ class DispatchPolicy(Protocol):
     def tick(self, now: float) -> Sequence[Launch]:
         """A timer asked for with `wake_at` fired."""
         ...
+
+
+@runtime_checkable
+class OpenBatch(Protocol):
+    """Optional, for a policy that fills one open batch in index order (the cyclic one). A caller
+    that sees the open batch can never fill — the index it waits for belongs to a request that
+    needs an item inside it (a pool that feeds itself) — closes it with `close_open`."""
+
+    def waits_for(self) -> int | None:
+        """The index the open batch waits for next (None: no open batch)."""
+        ...
+
+    def is_queued(self, index: int) -> bool:
+        """Item `index` is in a closed batch waiting for its busy worker (it runs without more arrivals)."""
+        ...
+
+    def close_open(self, now: float) -> Sequence[Launch]:
+        """Close the open, partial batch now."""
+        ...
+
+
+@runtime_checkable
+class InOrder(Protocol):
+    """Optional, for a policy whose every batch lists its items in increasing index order: a
+    batch whose first and last items are (size - 1) apart is then a run of consecutive items
+    (callers use it to handle a run as a whole)."""
+
+    in_order: bool
 
 
 class PolicyBase:

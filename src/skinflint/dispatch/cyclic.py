@@ -15,15 +15,18 @@ from __future__ import annotations
 from collections import deque
 from typing import Sequence
 
-from skinflint.dispatch.base import EarlyClose, INF, Launch, NOTHING, PolicyBase, Worker, check_workers
+from skinflint.dispatch.base import (EarlyClose, INF, InOrder, Launch, NOTHING, OpenBatch, PolicyBase, Worker,
+                                    check_workers)
 
 _SKIPPED = None
 
 
-class CyclicPolicy(PolicyBase):
-    """Fixed cyclic batch-aware dispatch, in index order, with optional deadline-aware early close."""
+class CyclicPolicy(PolicyBase, OpenBatch, InOrder):
+    """Fixed cyclic batch-aware dispatch, in index order, with optional deadline-aware early close;
+    declares `OpenBatch` (a caller may close its open batch) and `InOrder`."""
 
     name = "cyclic"
+    in_order = True   # batches are cut from the stream in index order
 
     def __init__(self, workers: Sequence[Worker], early_close: EarlyClose | None = None) -> None:
         self.workers = check_workers(workers)
@@ -57,16 +60,27 @@ class CyclicPolicy(PolicyBase):
                 self.ahead[index] = deadline
             return NOTHING
         sizes, open_ = self.sizes, self.open
+        if len(open_) + stop - start < sizes[self.turn] and not self.ahead:  # the open batch stays open
+            if not open_:
+                self.oldest_deadline = deadline
+            if stop - start == 1:
+                open_.append(start)
+            else:
+                open_.extend(range(start, stop))
+            self.next_index = stop
+            return NOTHING
         while start < stop:
             if not open_:
                 self.oldest_deadline = deadline
-            take = min(sizes[self.turn] - len(open_), stop - start)
+            take = sizes[self.turn] - len(open_)
+            if stop - start < take:
+                open_.extend(range(start, stop))
+                break
             open_.extend(range(start, start + take))
             start += take
-            self.next_index = start
-            if len(open_) == sizes[self.turn]:
-                self._close()
-                open_ = self.open
+            self._close()
+            open_ = self.open
+        self.next_index = stop
         if self.ahead:
             self._drain_ahead()
         return self._flush()
@@ -83,8 +97,10 @@ class CyclicPolicy(PolicyBase):
     def worker_done(self, worker: int, now: float) -> Sequence[Launch]:
         """Start the worker's next closed batch, if one waits."""
         self.busy[worker] = False
-        if self.queued[worker]:
-            self._start(worker, self.queued[worker].popleft())
+        queue = self.queued[worker]
+        if not queue:
+            return NOTHING
+        self._start(worker, queue.popleft())
         return self._flush()
 
     def end_of_stream(self, now: float) -> Sequence[Launch]:
@@ -104,6 +120,10 @@ class CyclicPolicy(PolicyBase):
     def waits_for(self) -> int | None:
         """The index the open batch waits for (None: no open batch)."""
         return self.next_index if self.open else None
+
+    def is_queued(self, index: int) -> bool:
+        """Item `index` is in a closed batch waiting for its busy worker."""
+        return any(index in batch for queue in self.queued for batch in queue)
 
     def wake_at(self, now: float) -> float | None:
         """With early close: when the open batch should leave for its (idle) worker."""
@@ -143,7 +163,8 @@ class CyclicPolicy(PolicyBase):
         if self.busy[worker]:
             self.queued[worker].append(batch)
         else:
-            self._start(worker, batch)
+            self.busy[worker] = True
+            self._out.append((worker, batch))
 
     def _start(self, worker: int, batch: list[int]) -> None:
         self.busy[worker] = True

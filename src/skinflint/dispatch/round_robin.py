@@ -25,16 +25,18 @@ from __future__ import annotations
 from collections import deque
 from typing import Sequence
 
-from skinflint.dispatch.base import EarlyClose, Launch, NOTHING, PolicyBase, Worker, check_workers, next_slot
+from skinflint.dispatch.base import EarlyClose, InOrder, Launch, NOTHING, PolicyBase, Worker, check_workers, next_slot
 
 _SKIPPED = None
 _EPS = 1e-9
 
 
-class RoundRobinPolicy(PolicyBase):
-    """Weighted round-robin over groups, round-robin inside each, worker-local batching in index order."""
+class RoundRobinPolicy(PolicyBase, InOrder):
+    """Weighted round-robin over groups, round-robin inside each, worker-local batching in index
+    order (declares `InOrder`)."""
 
     name = "round-robin"
+    in_order = True   # a worker's batch is its next items in index order
 
     def __init__(self, workers: Sequence[Worker], early_close: EarlyClose | None = None,
                  group_rates: Sequence[float] | None = None) -> None:

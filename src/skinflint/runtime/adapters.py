@@ -8,6 +8,12 @@ exactly that many, each shaped like one input of the module's model.
     adapter(frame, parents, count, shape) -> list of `count` arrays of `shape`
 
 `parents` maps each parent module to the outputs of its items (a list of {name: array}).
+
+A request's own tensor arrives in one of two documented layouts (`frame_layout`, checked on its
+shape and dtype before any of its data is read): `CHW`, the entry model's input exactly
+(float32, channels first), or `HWC`, an 8-bit image as PIL and OpenCV give it ((H, W, C) uint8
+for a (C, H, W) input), converted by `to_model_layout` to CHW float32 in [0, 1] (value / 255).
+Every adapter's work is bounded by the shapes of the plan's models, never by the request.
 """
 
 from __future__ import annotations
@@ -40,9 +46,35 @@ def adapter_names() -> list[str]:
     return _REGISTRY.names()
 
 
+CHW, HWC = "CHW", "HWC"
+
+
+def frame_layout(shape: Sequence[int], dtype: np.dtype, item_shape: Sequence[int]) -> str:
+    """The layout of a request tensor of `shape` and `dtype` (the last len(item_shape) axes) for a
+    model taking float32 `item_shape`: CHW or HWC (module docstring); ValueError naming both
+    otherwise. Reads no data."""
+    shape, item_shape, dtype = tuple(shape), tuple(item_shape), np.dtype(dtype)
+    tail = shape[len(shape) - len(item_shape):] if len(shape) >= len(item_shape) else shape
+    if tail == item_shape and dtype.kind == "f" and dtype.itemsize == 4:
+        return CHW
+    if len(item_shape) == 3 and tail == (*item_shape[1:], item_shape[0]) and dtype == np.uint8:
+        return HWC
+    image = f" or {[*item_shape[1:], item_shape[0]]} uint8 (HWC image)" if len(item_shape) == 3 else ""
+    raise ValueError(f"tensor must be {list(item_shape)} float32 (CHW){image}; got {list(shape)} {dtype.name}")
+
+
+def to_model_layout(tensor: np.ndarray, layout: str) -> np.ndarray:
+    """`tensor` (its last three axes in `layout`) as native float32 CHW: as it is, or an HWC uint8
+    image moved to channels first and scaled to [0, 1]."""
+    if layout == HWC:
+        return np.moveaxis(tensor, -1, -3).astype(np.float32) / np.float32(255)
+    return tensor.astype(np.float32, copy=False)
+
+
 def resize(image: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     """Nearest-neighbour resize of a (C, H, W) image to `shape` (C', H', W'), channels cycled
-    when C differs; any other array is flattened, cycled and reshaped."""
+    when C differs, gathered in one step (only the output's elements are read); any other array
+    is flattened, cycled and reshaped."""
     shape = tuple(int(d) for d in shape)
     image = np.asarray(image)
     if image.shape == shape:
@@ -52,7 +84,7 @@ def resize(image: np.ndarray, shape: Sequence[int]) -> np.ndarray:
         rows = (np.arange(shape[1]) * h // shape[1]).clip(0, h - 1)
         cols = (np.arange(shape[2]) * w // shape[2]).clip(0, w - 1)
         chans = np.arange(shape[0]) % c
-        return np.ascontiguousarray(image[chans][:, rows][:, :, cols])
+        return image[np.ix_(chans, rows, cols)]
     flat = image.reshape(-1) if image.size else np.zeros(1, image.dtype)
     return np.resize(flat, shape)
 

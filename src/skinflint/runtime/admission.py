@@ -2,7 +2,8 @@
 
 A request's estimated latency is the longest entry-to-exit path of, per module, the wait for
 the items already queued there (`pending / throughput`) plus MODEL.md's worst latency `W` of the
-module and the hop. A request is admitted iff the estimate is within the SLO and fewer than
+module and the hop, plus the time the request already waited before it reached the runtime
+(at the HTTP edge). A request is admitted iff the estimate is within the SLO and fewer than
 `max_in_flight` requests are in the runtime (the bounded queue). A refused request is told when
 to retry: the seconds by which the estimate overshoots, at least one.
 
@@ -62,9 +63,9 @@ class Admission:
                    for k, m in enumerate(self.sm.modules)}
         return longest_path_ms(self.dag, latency, self.sm.hop_ms)
 
-    def decide(self, pending: Sequence[int], in_flight: int) -> Decision:
-        """Admit the next request or say why not."""
-        est = self.estimate_ms(pending)
+    def decide(self, pending: Sequence[int], in_flight: int, waited_ms: float = 0.0) -> Decision:
+        """Admit the next request, which has already waited `waited_ms`, or say why not."""
+        est = self.estimate_ms(pending) + max(0.0, waited_ms)
         if in_flight >= self.max_in_flight:
             return Decision(False, est, f"queue full ({in_flight} requests in flight)", 1)
         limit = self.sm.slo_ms * self.slack

@@ -73,13 +73,13 @@ class Router:
     def __init__(self, plans: Sequence[Plan], specs: Sequence[Spec], models: Sequence[SimModel], backend: Backend, *,
                  early_close: EarlyClose | None = EarlyClose(CLOSE_MARGIN_MS), max_in_flight: int = 1000,
                  metrics: Sequence[Any] | None = None, clock: Callable[[], float] | None = None,
-                 batch_log: Any = None) -> None:
+                 batch_log: Any = None, admission_slack: float = 1.0) -> None:
         self.backend, self.batch_log = backend, batch_log
         start = time.perf_counter()
         self.clock = clock or (lambda: 1000.0 * (time.perf_counter() - start))
         self.timers = Timers(self.clock)
         self._lock = threading.Lock()
-        self.apps = [AppState(p, s, sm, Admission(sm, max_in_flight), [get_adapter(m.adapter) for m in s.app.modules],
+        self.apps = [AppState(p, s, sm, Admission(sm, max_in_flight, admission_slack), [get_adapter(m.adapter) for m in s.app.modules],
                               [as_fraction(m.rate_factor) for m in sm.modules],
                               metrics=(metrics[a] if metrics else None) or NullMetrics())
                      for a, (p, s, sm) in enumerate(zip(plans, specs, models))]
@@ -140,7 +140,7 @@ class Router:
         with self._lock:
             now = self.clock()
             arrival = now if arrival_ms is None else min(float(arrival_ms), now)
-            decision = app.admission.decide(self.pending(a), app.in_flight)
+            decision = app.admission.decide(self.pending(a), app.in_flight, waited_ms=now - arrival)
             if not decision.admit:
                 app.counts["refused"] += 1
                 app.metrics.refused()

@@ -1,8 +1,9 @@
-"""Live re-planning: the control loop of skinflint.daynight on a running runtime.
+"""Live re-planning: the control loop (skinflint.control.loop, shared with the simulated day of
+skinflint.daynight) on a running runtime.
 
 Every `settings.tick_s` the controller feeds the arrivals offered since the last tick (admitted
 or refused) to the clock-free `RateEstimator`, asks the re-planning policy through
-`daynight.loop.choose` (the very function the simulated day uses), and on a new plan switches
+`control.loop.choose` (the very function the simulated day uses), and on a new plan switches
 as control/transition.py says:
 
 1. start: a new `Runtime` for the new plan is built (its workers started) and every worker runs
@@ -16,6 +17,8 @@ arrived; none is dropped or answered twice. Workers the two plans share (transit
 are handed over (runtime/handover.py, with make_runtime_factory): the new runtime takes them as
 they are and starts only the others; the old one drains on them too, and releases them to the
 new one instead of closing them.
+Time comes from an injected clock (seconds, any origin; `time.perf_counter` by default); the
+ticker and the drain wait in real time.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from skinflint.control import ControlPolicy, RateEstimator, transition
-from skinflint.daynight.loop import LoopSettings, PlanCache, Switch, choose
+from skinflint.control.loop import LoopSettings, PlanCache, Switch, choose
 from skinflint.plan import Plan
 from skinflint.runtime.backends import Backend
 from skinflint.runtime.handover import HandoverBackend
@@ -59,12 +62,15 @@ class LiveRuntime:
 
     def __init__(self, spec: Spec, policy: ControlPolicy, make_runtime: Callable[[Plan], Runtime], *,
                  plans: PlanCache | None = None, settings: LoopSettings = LoopSettings(),
-                 initial_rate: float | None = None, drain_timeout_s: float | None = None) -> None:
-        """`initial_rate`: the estimator's starting rate (default: the app's rate)."""
+                 initial_rate: float | None = None, drain_timeout_s: float | None = None,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        """`initial_rate`: the estimator's starting rate (default: the app's rate); `clock()`:
+        seconds, any origin."""
         self.spec, self.policy, self.settings = spec, policy, settings
         self.plans = plans or PlanCache(spec)
         self._make = make_runtime
-        self._t0 = time.perf_counter()
+        self._clock = clock
+        self._t0 = clock()
         rate0 = spec.app.rate if initial_rate is None else float(initial_rate)
         self.estimator = RateEstimator(settings.half_life_s, settings.window_s, 0.0, rate0)
         target = policy.decide(0.0, self.estimator.estimate(0.0), None)
@@ -89,7 +95,7 @@ class LiveRuntime:
     # -- what the server and callers read ----------------------------------------------------------
     def now_s(self) -> float:
         """Seconds since the controller started."""
-        return time.perf_counter() - self._t0
+        return self._clock() - self._t0
 
     @property
     def live(self) -> Runtime:
@@ -112,14 +118,15 @@ class LiveRuntime:
         """Admitted requests not yet ended, over all runtimes (draining ones included)."""
         return sum(r.in_flight for r in self.runtimes)
 
-    def submit(self, frame: np.ndarray) -> Any:
-        """Hand `frame` to the live runtime (its future, or Refused at once)."""
+    def submit(self, frame: np.ndarray, arrival_ms: float | None = None) -> Any:
+        """Hand `frame` to the live runtime (its future, or Refused at once); `arrival_ms` as
+        Runtime.submit's (the runtimes of one factory share a clock)."""
         with self._lock:
             self._offered += 1
             rt = self._live
             self._users[id(rt)] = self._users.get(id(rt), 0) + 1
         try:
-            return rt.submit(frame)
+            return rt.submit(frame, arrival_ms)
         finally:
             with self._lock:
                 self._users[id(rt)] -= 1
@@ -138,7 +145,7 @@ class LiveRuntime:
         k = 0
         while not self._stop.is_set():
             k += 1
-            wait = self._t0 + k * self.settings.tick_s - time.perf_counter()
+            wait = self._t0 + k * self.settings.tick_s - self._clock()
             if wait > 0 and self._stop.wait(wait):
                 return
             try:
@@ -186,8 +193,8 @@ class LiveRuntime:
     def _drain(self, old: Runtime) -> None:
         """Close partial batches of `old` until no submit is in progress and nothing is in flight;
         then release its workers (anything still in flight after the timeout fails with a reason)."""
-        deadline = time.perf_counter() + self.drain_timeout_s
-        while time.perf_counter() < deadline:
+        deadline = self._clock() + self.drain_timeout_s
+        while self._clock() < deadline:
             with self._lock:
                 busy = self._users.get(id(old), 0)
             if busy == 0 and old.in_flight == 0:
@@ -202,7 +209,11 @@ def make_runtime_factory(spec: Spec, backend: Callable[[], Backend], **runtime_o
     """A `make_runtime(plan)` building a `Runtime` with the options on one backend from `backend()`,
     shared by every runtime it makes: the workers of the last runtime it made are offered to the
     next, which takes those it needs as they are (runtime/handover.py). `make.handover` counts
-    what was started and reused; `make.close()` releases the backend (LiveRuntime.close calls it)."""
+    what was started and reused; `make.close()` releases the backend (LiveRuntime.close calls it).
+    Every runtime it makes reads one clock (unless `clock` is given), so an arrival time taken
+    from one is valid for the next."""
+    start = time.perf_counter()
+    runtime_options.setdefault("clock", lambda: 1000.0 * (time.perf_counter() - start))
     handover = HandoverBackend(backend())
     last: list[Runtime] = []
 

@@ -78,6 +78,7 @@ class PrometheusMetrics(NullMetrics):
         self.busy = pc.Counter(WORKER_BUSY, "Time workers of a module spent on batches "
                                "(rate / workers = utilisation)", ["module"], registry=r)
         self._pc = pc
+        self._outcome = {k: self.requests.labels(k) for k in ("admitted", "refused", "on_time", "late", "failed")}
 
     def bind(self, runtime: Any) -> None:
         """Queue depth and worker counts read from the runtime when scraped; the plan's cost,
@@ -102,20 +103,20 @@ class PrometheusMetrics(NullMetrics):
 
     def admitted(self) -> None:
         """Count it."""
-        self.requests.labels("admitted").inc()
+        self._outcome["admitted"].inc()
 
     def refused(self) -> None:
         """Count it."""
-        self.requests.labels("refused").inc()
+        self._outcome["refused"].inc()
 
     def finished(self, latency_ms: float, on_time: bool) -> None:
         """Latency and on-time/late count."""
         self.latency.observe(latency_ms / 1000.0)
-        self.requests.labels("on_time" if on_time else "late").inc()
+        self._outcome["on_time" if on_time else "late"].inc()
 
     def failed(self) -> None:
         """Count it."""
-        self.requests.labels("failed").inc()
+        self._outcome["failed"].inc()
 
     def batch(self, module: str, size: int, start_ms: float, end_ms: float) -> None:
         """Batch size and busy time."""

@@ -31,12 +31,14 @@ class Runtime:
 
     def __init__(self, plan: Plan, spec: Spec, backend: Backend, *, early_close: EarlyClose | None = EarlyClose(CLOSE_MARGIN_MS),
                  max_in_flight: int = 1000, metrics: Any = None, clock: Callable[[], float] | None = None,
-                 batch_log: Any = None, router: Router | None = None, app: int = 0) -> None:
-        """`batch_log`: a runtime.batchlog.BatchLog to record every completed batch's latency (calibration)."""
+                 batch_log: Any = None, admission_slack: float = 1.0, router: Router | None = None,
+                 app: int = 0) -> None:
+        """`batch_log`: a runtime.batchlog.BatchLog to record every completed batch's latency (calibration);
+        `admission_slack`: admit while the estimate is within this fraction of the SLO."""
         if router is None:
             router = Router([plan], [spec], [compile_model(plan, spec)], backend, early_close=early_close,
                             max_in_flight=max_in_flight, metrics=[metrics or NullMetrics()], clock=clock,
-                            batch_log=batch_log)
+                            batch_log=batch_log, admission_slack=admission_slack)
         self.router, self.index = router, app
         self._state = router.apps[app]
         self.plan, self.spec, self.sm = plan, spec, self._state.sm
@@ -71,13 +73,14 @@ class Runtime:
         return self.router.submit(self.index, self.check_frame(frame), arrival_ms)
 
     def check_frame(self, frame: Any) -> np.ndarray:
-        """The request tensor as float32 with the entry model's rank, finite; ValueError says why not."""
+        """The request tensor as float32 of exactly the entry model's input shape, finite;
+        ValueError says why not. The shape and dtype are checked before anything is copied."""
         arr = np.asarray(frame)
         if arr.dtype.kind not in "biuf":
             raise ValueError(f"the tensor must be numeric (got dtype {arr.dtype})")
-        if arr.ndim != len(self.entry_shape) or 0 in arr.shape:
-            raise ValueError(f"the tensor must have {len(self.entry_shape)} non-empty axes like "
-                             f"{list(self.entry_shape)} (got shape {list(arr.shape)})")
+        if arr.shape != tuple(self.entry_shape):
+            raise ValueError(f"the tensor must have the entry model's shape {list(self.entry_shape)} "
+                             f"(got shape {list(arr.shape)})")
         arr = arr.astype(np.float32, copy=False)
         if not np.all(np.isfinite(arr)):
             raise ValueError("the tensor has NaN or infinite values")
@@ -99,7 +102,7 @@ class FleetRuntime:
     def __init__(self, fleet: FleetPlan, specs: Sequence[Spec], backend: Backend, *,
                  early_close: EarlyClose | None = EarlyClose(CLOSE_MARGIN_MS), max_in_flight: int = 1000,
                  metrics: Callable[[], Any] | None = None, clock: Callable[[], float] | None = None,
-                 batch_log: Any = None) -> None:
+                 batch_log: Any = None, admission_slack: float = 1.0) -> None:
         """`metrics()`: a fresh metrics object per app (each app's /metrics)."""
         by_app = {s.app.name: s for s in specs}
         missing = [p.app for p in fleet.apps if p.app not in by_app]
@@ -112,7 +115,7 @@ class FleetRuntime:
         self.fleet, self.backend = fleet, backend
         self.router = Router(list(fleet.apps), ordered, models, backend, early_close=early_close,
                              max_in_flight=max_in_flight, metrics=[(metrics or NullMetrics)() for _ in models],
-                             clock=clock, batch_log=batch_log)
+                             clock=clock, batch_log=batch_log, admission_slack=admission_slack)
         self.apps = {p.app: Runtime(p, s, backend, router=self.router, app=a)
                      for a, (p, s) in enumerate(zip(fleet.apps, ordered))}
 
@@ -120,6 +123,25 @@ class FleetRuntime:
     def in_flight(self) -> int:
         """Admitted requests not yet ended, over every app."""
         return sum(r.in_flight for r in self.apps.values())
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Each outcome summed over the apps."""
+        faces = list(self.apps.values())
+        return {k: sum(f.counts[k] for f in faces) for k in faces[0].counts}
+
+    @property
+    def dispatchers(self) -> list[Any]:
+        """Every server's dispatcher, each once (a drain closes their partial batches)."""
+        return [s.dispatcher for s in self.router.servers]
+
+    @property
+    def metrics(self) -> Any:
+        """Every app's metrics as one exposition (`render`, an `app` label on each series)."""
+        from skinflint.runtime.metrics import render_labelled
+        faces = self.apps
+        return type("FleetMetrics", (), {"render": staticmethod(lambda: render_labelled(
+            {n: f.metrics for n, f in faces.items()}))})()
 
     def close(self) -> None:
         """Stop timers and workers; requests still in flight fail with a reason."""

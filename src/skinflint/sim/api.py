@@ -15,7 +15,8 @@ from skinflint.plan import FleetPlan, Plan
 from skinflint.sim.arrivals import ArrivalProcess, make_arrivals
 from skinflint.sim.composite import compose
 from skinflint.sim.engine import run_events
-from skinflint.fanout import first_items
+from skinflint.fanout import item_counts
+from skinflint.sim.admission import MaxInFlight
 from skinflint.sim.jitter import Jitter
 from skinflint.sim.result import SimResult
 from skinflint.topology import SimModel, compile_model
@@ -91,10 +92,13 @@ def _run(plans: list[Plan], models: list[SimModel], arrivals: list, duration_s: 
     pool_policy = dispatch if isinstance(dispatch, str) else "cyclic"
     get_policy_factory(pool_policy)
     close = EarlyClose() if early_close is True else (early_close or None)
-    counts = [int(first_items(times[cm.app_of[k]].size, m.rate_factor)[-1]) for k, m in enumerate(cm.modules)]
-    counts += [sum(counts[k] for k in p.members) for p in cm.pools]
-    jit = [None if jitter is None or (s < len(cm.modules) and cm.server[s] != s)
-           else np.asarray(jitter(rng, counts[s])) for s in range(cm.n_servers)]
+    counts = [item_counts(times[cm.app_of[k]].size, m.rate_factor) for k, m in enumerate(cm.modules)]
+    jit: list[np.ndarray | None] = [None] * cm.n_servers
+    if jitter is not None:  # one draw per item of each server (a pooled module's own server has none)
+        items = [int(c.sum()) for c in counts]
+        items += [sum(items[k] for k in p.members) for p in cm.pools]
+        jit = [None if s < len(cm.modules) and cm.server[s] != s else np.asarray(jitter(rng, items[s]))
+               for s in range(cm.n_servers)]
     stop_ms = math.inf if drain_s is None else 1000.0 * (duration_s + drain_s)
     fast = (len(models) == 1 and not cm.pools and close is None and max_in_flight is None
             and all(p == "cyclic" for p in names[0].values()) and supports(models[0], jitter is not None))
@@ -104,7 +108,7 @@ def _run(plans: list[Plan], models: list[SimModel], arrivals: list, duration_s: 
     chosen = "vector" if fast and engine != "event" else "event"
     start = time.perf_counter()
     if chosen == "vector":
-        traces = [run_vector(models[0], times[0], jit, stop_ms)]
+        traces = [run_vector(models[0], times[0], jit, counts, stop_ms)]
     else:
         flat = {k: names[cm.app_of[k]][m.name] for k, m in enumerate(cm.modules)}
         policies = [make_policy(flat[s] if s < len(cm.modules) else pool_policy,
@@ -113,7 +117,8 @@ def _run(plans: list[Plan], models: list[SimModel], arrivals: list, duration_s: 
                     for s in range(cm.n_servers)]
         collecting = any(w.worker.collect_offset_ms is not None for s in range(cm.n_servers)
                          for w in cm.server_workers(s))
-        traces = run_events(cm, times, policies, jit, max_in_flight=max_in_flight, stop_ms=stop_ms,
+        admission = None if max_in_flight is None else MaxInFlight(max_in_flight)
+        traces = run_events(cm, times, policies, jit, counts, admission=admission, stop_ms=stop_ms,
                             timers=close is not None or collecting)
     wall = time.perf_counter() - start
     return [SimResult(p, sm, tr, float(duration_s), chosen, _with_pools(n, sm, pool_policy), close is not None, wall)

@@ -12,7 +12,8 @@ before it (the cyclic policy's reorder buffer), so released-by-promise is the wo
 A pool can feed itself (a model twice on one path; or pools upstream of each other in different
 apps). Its open batch could then wait for an item that depends on an item inside it — never
 under the bound's premise (a batch spans less than a member's promise offset), but it can happen
-where the merged stream is thinner, as at start-up. The engine then closes the open batch early.
+where the merged stream is thinner, as at start-up. The engine then closes the open batch early
+(sim.stall).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Composite:
     base: tuple[int, ...]
     pools: tuple[SimPool, ...]
     server: tuple[int, ...]
-    looped: tuple[int, ...] = ()   # pool servers on a cycle of servers (see `run_events`)
+    looped: tuple[int, ...] = ()   # pool servers on a cycle of servers (see sim.stall)
 
     def parents(self, m: int) -> tuple[int, ...]:
         """Module m's parents (indices into `modules`)."""

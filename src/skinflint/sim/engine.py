@@ -1,347 +1,377 @@
-"""The general, event-driven executor: any dispatch policy, early close, admission control.
+"""The general, event-driven executor: any dispatch policy, early close, admission, pools.
 
-One heap of events ordered by (time, priority, sequence): batch completions (priority 0) before
-releases of items to a module (1) before policy timers (2); the sequence number makes ties
-deterministic. Entry arrivals come from the sorted arrival array, merged with the heap.
+One heap of events ordered by (time, kind, sequence) (sim.events): batch completions before
+releases of items after a hop before policy timers; the sequence number makes ties
+deterministic. Entry arrivals come from the sorted release times (sim.layout), merged with the
+heap: an arrival goes after a completion or release at the same time, before a timer.
 
 A request's items at a module are released together when the request is done at every parent
-(plus `hop_ms`); entry modules get them at arrival + `hop_ms`. A request with no item at a module
-passes it at once. A request is done when it is done at every exit module.
+(plus the hop); entry modules get them at arrival + hop. A request with no item at a module
+passes it at once. A request is done when it is done at every exit module. How many items a
+request has at each module is data (`counts`), so any fan-out can be simulated.
 
 Several apps run together (sim.composite): each module's items are numbered within its app, and
-a pool's dispatcher sees its members' items merged in promise-release order.
+a pool's server sees its members' items merged in promise-release order. What to admit is an
+`AdmissionRule` (sim.admission); the servers' side (batches, shared slots, timers) is
+sim.servers; a pool that feeds itself is kept from stalling by sim.stall.
+
+Speed: a batch of consecutive items finishes its requests as one run (the inner ones whole, the
+two at the ends counted down), and a run of consecutive requests reaches a module as one
+`arrive_run` — the same calls to the policies, in the same order, as request by request.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
+from heapq import heappop, heappush
 from typing import Sequence
 
 import numpy as np
 
-from skinflint.dispatch import DispatchPolicy, Launch
-from skinflint.dispatch.base import next_slot
-from skinflint.sim.composite import Composite, pool_order
-from skinflint.fanout import item_counts
+from skinflint.dispatch import DispatchPolicy, OpenBatch
+from skinflint.sim.admission import AdmissionRule
+from skinflint.sim.composite import Composite
+from skinflint.sim.events import DONE, RELEASE
+from skinflint.sim.items import Items, Requests
+from skinflint.sim.layout import Layout, lay_out
+from skinflint.sim.servers import Servers, counter
+from skinflint.sim.stall import StallGuard
 from skinflint.sim.trace import COMPLETED, REFUSED, UNFINISHED, ModuleTrace, Trace
 
-_DONE, _RELEASE, _TIMER = 0, 1, 2
 
+class EventEngine:
+    """One simulation of the apps of `cm` laid out as `layout`; `run()` returns one Trace per app.
+    `policies[s]` and `jitter[s]` (batch-time factors by the server's item index) per server."""
 
-def _requests(cm: Composite, arrivals: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
-    """All apps' requests in one order, by entry release time (arrival + the app's hop; ties by
-    app): (arrival, release, app, index within its app) of each."""
-    app = np.concatenate([np.full(a.size, k, dtype=np.int64) for k, a in enumerate(arrivals)])
-    local = np.concatenate([np.arange(a.size, dtype=np.int64) for a in arrivals])
-    arrival = np.concatenate([np.asarray(a, dtype=float) for a in arrivals])
-    release = arrival + np.array([m.hop_ms for m in cm.apps])[app]
-    order = np.lexsort((local, app, release))
-    return arrival[order], release[order], app[order], local[order]
+    def __init__(self, cm: Composite, layout: Layout, policies: Sequence[DispatchPolicy],
+                 jitter: Sequence[np.ndarray | None], *, admission: AdmissionRule | None = None,
+                 stop_ms: float = math.inf, timers: bool = False) -> None:
+        self.cm, self.layout, self.admission, self.stop_ms, self.timers = cm, layout, admission, stop_ms, timers
+        self.heap: list[tuple] = []
+        self.seq = counter()
+        looped = [s for s in cm.looped if isinstance(policies[s], OpenBatch)]
+        self.servers = Servers(cm, layout, policies, jitter, self.heap, self.seq, live=bool(looped))
+        self.items = Items(cm, layout, live=bool(looped))
+        self._modules(cm)
+        n = layout.n_requests
+        self.requests_app = layout.app.tolist()
+        self.arrivals = layout.arrival.tolist()
+        self.releases = layout.release.tolist()
+        exits = [sum(m.is_exit for m in a.modules) for a in cm.apps]
+        self.single_exit = [e == 1 for e in exits]
+        self.exits_left = [exits[a] for a in self.requests_app]
+        self.done = [math.nan] * n
+        self.fate = [COMPLETED] * n
+        self.flying = [0] * len(cm.apps)
+        self.guard = StallGuard(self.items, self.servers, self.server, looped) if looped else None
+        # the releases of a batch's children after a hop go as one event (sim.events): nothing can
+        # come between them unless a batch takes no time or the stall guard looks in between
+        positive = all(min(t.worker.times_ms) > 0 for s in range(cm.n_servers) for t in cm.server_workers(s))
+        self.one_release = (self.guard is None and positive
+                            and all(j is None or len(j) == 0 or float(np.min(j)) > 0 for j in jitter))
+        self.one_entry = self._one_entry(cm, layout)
+        self.arrived = 0   # arrivals the short way let in
 
+    def _modules(self, cm: Composite) -> None:
+        """Per module: links, deadlines, hops, servers, counts."""
+        mods = cm.modules
+        self.n_mod = len(mods)
+        self.is_exit = [m.is_exit for m in mods]
+        self.deadline = [m.deadline_ms for m in mods]
+        self.hop = [cm.apps[a].hop_ms for a in cm.app_of]
+        self.app_of = list(cm.app_of)
+        self.entries = [[cm.base[a] + k for k, m in enumerate(app.modules) if not m.parents]
+                        for a, app in enumerate(cm.apps)]
+        self.server = list(cm.server)
+        self.in_runs = [self.server[k] == k and not self.timers for k in range(self.n_mod)]  # see _release_many
+        self.pending_items = [0] * self.n_mod
 
-def run_events(cm: Composite, arrivals_per_app: Sequence[np.ndarray], policies: Sequence[DispatchPolicy],
-               jitter: Sequence[np.ndarray | None], *, max_in_flight: int | None = None,
-               stop_ms: float = math.inf, timers: bool = False) -> list[Trace]:
-    """Simulate every request of every app (`arrivals_per_app[k]`: app k's sorted times, ms);
-    `policies[s]` and `jitter[s]` (keyed by the server's item index) per server. One Trace per
-    app; `max_in_flight` holds per app."""
-    arr_np, rel_np, app_np, local_np = _requests(cm, arrivals_per_app)
-    n = arr_np.size
-    arrivals, releases, req_app = arr_np.tolist(), rel_np.tolist(), app_np.tolist()
-    mods = cm.modules
-    n_mod = len(mods)
-    hop_of = [cm.apps[a].hop_ms for a in cm.app_of]
-    firsts_np = []
-    for k, m in enumerate(mods):
-        mine = app_np == cm.app_of[k]
-        counts = np.zeros(n, dtype=np.int64)
-        counts[mine] = item_counts(int(mine.sum()), m.rate_factor)
-        firsts_np.append(np.concatenate(([0], np.cumsum(counts))))
-    first = [f.tolist() for f in firsts_np]
-    item_req_np = [np.repeat(np.arange(n, dtype=np.int64), np.diff(f)) for f in firsts_np]
-    item_req = [r.tolist() for r in item_req_np]
-    left = [np.diff(f).tolist() for f in firsts_np]
-    join_left = [[len(m.parents)] * n if m.parents else None for m in mods]
-    children = [cm.children(k) for k in range(n_mod)]
-    is_exit = [m.is_exit for m in mods]
-    deadline_off = [m.deadline_ms for m in mods]
-    exits_of_app = [sum(m.is_exit for m in a.modules) for a in cm.apps]
-    exits_left = [exits_of_app[a] for a in req_app]
-    entries = [[cm.base[a] + k for k, m in enumerate(app.modules) if not m.parents] for a, app in enumerate(cm.apps)]
-    srv = list(cm.server)
-    # pools: the merged stream in promise-release order (sim.composite)
-    to_pool: list[list[int] | None] = [None] * n_mod
-    pool_mod: list[list[int]] = []
-    pool_item: list[list[int]] = []
-    for pool in cm.pools:
-        keys = [arr_np[item_req_np[k]] + mods[k].promise_offset_ms for k in pool.members]
-        member, item, inverse = pool_order(keys)
-        pool_mod.append(np.array(pool.members, dtype=np.int64)[member].tolist())
-        pool_item.append(item.tolist())
-        for k, inv in zip(pool.members, inverse):
-            to_pool[k] = inv.tolist()
-    n_srv = cm.n_servers
-    expected = [int(firsts_np[s][-1]) if s < n_mod else len(pool_item[s - n_mod]) for s in range(n_srv)]
-    received = [0] * n_srv
-    workers = [cm.server_workers(s) for s in range(n_srv)]
-    times = [[w.worker.times_ms for w in ws] for ws in workers]
-    sbase = cm.shared_base()
-    shared = [[(sbase[cm.app_of[s]] + w.shared, w.offset_ms, w.cycle_ms) if w.shared >= 0 else None for w in ws]
-              for s, ws in enumerate(workers)]
-    shared_booked: list[list[tuple[float, float]]] = [[] for a in cm.apps for _ in a.shared_hardware]
-    jit = [None if j is None else j.tolist() for j in jitter]
+    def _one_entry(self, cm: Composite, layout: Layout) -> int | None:
+        """The entry module when arrivals can take the short way: one app with one entry module,
+        its own server, one item per request; no timers, admission rule or stall guard (none of
+        them reads the in-flight and pending counts, which the short way settles at the end)."""
+        if (len(cm.apps) > 1 or len(self.entries[0]) != 1 or self.timers or self.admission is not None
+                or self.guard is not None):
+            return None
+        m = self.entries[0][0]
+        return m if self.server[m] == m and self.items.unit[m] else None
 
-    ready = [[math.nan] * int(f[-1]) for f in firsts_np]
-    item_batch = [[-1] * int(f[-1]) for f in firsts_np]
-    b_worker: list[list[int]] = [[] for _ in range(n_srv)]
-    b_start: list[list[float]] = [[] for _ in range(n_srv)]
-    b_ms: list[list[float]] = [[] for _ in range(n_srv)]
-    b_size: list[list[int]] = [[] for _ in range(n_srv)]
-    done = [math.nan] * n
-    fate = [COMPLETED] * n
-    timer_at: list[float | None] = [None] * n_srv
-    heap: list = []
-    seq = 0
-    in_flight = [0] * len(cm.apps)
+    # -- what an admission rule sees (sim.admission.EngineView) ------------------------------------
+    def in_flight(self, app: int) -> int:
+        """Requests of `app` admitted and not yet done."""
+        return self.flying[app]
 
-    def launch(s: int, out: Sequence[Launch], now: float) -> None:
-        nonlocal seq
-        for w, items in out:
-            q = len(b_start[s])
-            dur = times[s][w][len(items) - 1]
-            if jit[s] is not None:  # keyed by the batch's first item: the same draw on both paths
-                dur *= jit[s][items[0]]
-            slot = shared[s][w]
-            start = now
-            if slot is not None:  # its module's next slot; after the batch before it if that overran
-                sh, offset, cycle = slot
-                start = next_slot(now, offset, cycle)
-                booked = shared_booked[sh]
-                booked[:] = [(b0, b1) for b0, b1 in booked if b1 > now - cycle]
-                start = max([start] + [b1 for b0, b1 in booked if b0 < start])
-                booked.append((start, start + dur))
-            b_worker[s].append(w)
-            b_start[s].append(start)
-            b_ms[s].append(dur)
-            b_size[s].append(len(items))
-            if s < n_mod:
-                ib = item_batch[s]
-                for j in items:
-                    ib[j] = q
-            else:
-                pm, pi = pool_mod[s - n_mod], pool_item[s - n_mod]
-                for x in items:
-                    item_batch[pm[x]][pi[x]] = q
-            seq += 1
-            heapq.heappush(heap, (start + dur, _DONE, seq, s, w, items))
+    def pending(self, module: int) -> int:
+        """Items released to `module` and not yet done."""
+        return self.pending_items[module]
 
-    def rearm(s: int, now: float) -> None:
-        nonlocal seq
-        at = policies[s].wake_at(now)
-        if at is not None and at != timer_at[s]:
-            timer_at[s] = at
-            seq += 1
-            heapq.heappush(heap, (max(at, now), _TIMER, seq, s, at, None))
-
-    def received_run(s: int, count: int, t: float) -> None:
-        received[s] += count
-        if count and received[s] == expected[s]:
-            launch(s, policies[s].end_of_stream(t), t)
-
-    def release(m: int, i: int, t: float) -> None:
-        a, b = first[m][i], first[m][i + 1]
-        if a == b:
-            module_done(m, i, t)
-            return
-        s = srv[m]
-        pol = policies[s]
-        ready[m][a:b] = [t] * (b - a)
-        deadline = arrivals[i] + deadline_off[m]
-        tp = to_pool[m]
-        if tp is None:
-            out = pol.arrive_run(a, b, t, deadline)
-            if out:
-                launch(s, out, t)
-        else:
-            for j in range(a, b):
-                out = pol.arrive(tp[j], t, deadline)
-                if out:
-                    launch(s, out, t)
-        received_run(s, b - a, t)
-        if timers:
-            rearm(s, t)
-
-    def release_many(m: int, reqs: list[int], t: float) -> None:
-        """Release several requests at once; consecutive ones as one run of items (no timers)."""
-        if timers or to_pool[m] is not None or reqs[-1] - reqs[0] + 1 != len(reqs):
-            for i in reqs:
-                release(m, i, t)
-            return
-        fm = first[m]
-        for i in reqs:
-            if fm[i] == fm[i + 1]:
-                module_done(m, i, t)
-        a, b = fm[reqs[0]], fm[reqs[-1] + 1]
-        if a == b:
-            return
-        pol = policies[m]
-        ready[m][a:b] = [t] * (b - a)
-        out = pol.arrive_run(a, b, t, arrivals[reqs[0]] + deadline_off[m])
-        if out:
-            launch(m, out, t)
-        received_run(m, b - a, t)
-
-    def module_done(m: int, i: int, t: float, later: list | None = None) -> None:
-        """Request i is done at m; its children's releases go to `later` if given."""
-        nonlocal seq
-        for c in children[m]:
-            jl = join_left[c]
-            jl[i] -= 1
-            if jl[i] == 0:
-                if later is not None:
-                    later.append((c, i))
-                elif not hop_of[c]:
-                    release(c, i, t)
+    # -- the loop ---------------------------------------------------------------------------------
+    def run(self) -> list[Trace]:
+        """Run every event up to `stop_ms`; one Trace per app."""
+        heap, releases, n, stop, guard, inf = (self.heap, self.releases, len(self.releases), self.stop_ms,
+                                               self.guard, math.inf)
+        on_done, release_many = self._on_done, self._release_many
+        on_timer, launch = self.servers.on_timer, self.servers.launch
+        one, arrivals = self.one_entry, self.arrivals
+        if one is not None:
+            arrive_one, deadline_one = self.servers.policies[one].arrive_run, self.deadline[one]
+        nxt = 0
+        while True:
+            t_arr = releases[nxt] if nxt < n else inf
+            if heap and (heap[0][0] < t_arr or (heap[0][0] == t_arr and heap[0][1] <= RELEASE)):
+                t, kind, _, target, x, items = heappop(heap)
+                if t > stop:
+                    break
+                if kind == DONE:
+                    on_done(t, target, x, items)
+                elif kind == RELEASE:
+                    for c, reqs in x:
+                        release_many(c, reqs, t)
                 else:
-                    seq += 1
-                    heapq.heappush(heap, (t + hop_of[c], _RELEASE, seq, c, [i], None))
-        if is_exit[m]:
+                    on_timer(target, x, t)
+                if guard is not None:
+                    guard.unstall(t)
+            elif nxt < n and t_arr <= stop:
+                if one is None:
+                    self._arrive(nxt, t_arr)
+                else:  # the short way (`_one_entry`): request i is item i of module `one`
+                    out = arrive_one(nxt, nxt + 1, t_arr, arrivals[nxt] + deadline_one)
+                    if out:
+                        launch(one, out, t_arr)
+                    if nxt + 1 == n:
+                        self.servers.received_items(one, n, t_arr)
+                nxt += 1
+            else:
+                break
+        if one is not None:  # the short way counts its arrivals in once, at the end
+            self.flying[0] += nxt
+            self.pending_items[one] += nxt
+            self.arrived = nxt
+        return self.traces()
+
+    def _arrive(self, i: int, t: float) -> None:
+        """Request i arrives at t: admitted (and released to its app's entry modules) or refused."""
+        a = self.requests_app[i]
+        if self.admission is not None and not self.admission.admit(i, a, t, self):
+            self._refuse(i, t)
+            return
+        self.flying[a] += 1
+        for m in self.entries[a]:
+            self._release(m, i, t)
+        if self.guard is not None:
+            self.guard.unstall(t)
+
+    def _on_done(self, t: float, s: int, w: int, items: Sequence[int]) -> None:
+        """Server s's worker w finished `items` (a range if a run): the worker's next batch, then
+        the requests done."""
+        servers = self.servers
+        out = servers.policies[s].worker_done(w, t)
+        if out:
+            servers.launch(s, out, t)
+        if s < self.n_mod:
+            self.pending_items[s] -= len(items)
+            if type(items) is not range:
+                reqs = self.items.finished_items(s, items)
+            elif self.items.unit[s]:  # item j is request j's only one
+                reqs = items
+            else:
+                reqs = self.items.finished_run(s, items.start, items.stop)
+            if reqs:
+                self._done_at(s, reqs, t)
+        else:
+            self._pool_done(s, items, t)
+        if self.timers:
+            servers.rearm(s, t)
+
+    # -- requests done at a module ------------------------------------------------------------------
+    def _done_at(self, m: int, reqs: Requests, t: float) -> None:
+        """Requests `reqs` are done at module m: joins counted down and exits ended for all of
+        them first, then each child's ready requests released (children in order; after a hop,
+        as one event where nothing could come between the children's events)."""
+        links = self.items.links[m]
+        later = self.items.ready_children(links, reqs) if links else ()
+        if self.is_exit[m]:
+            self._exit(m, reqs, t)
+        if len(later) > 1 and self.hop[m] and self.one_release:
+            heappush(self.heap, (t + self.hop[m], RELEASE, next(self.seq), -1, later, None))
+            return
+        for c, ready in later:
+            self._forward(c, ready, t)
+
+    def _pool_done(self, s: int, items: Sequence[int], t: float) -> None:
+        """A pool's batch is done: per member module, the requests it finishes; then every
+        child's ready requests, merged over the members, released (children in order)."""
+        servers = self.servers
+        pool_module, pool_item = servers.pool_module[s - self.n_mod], servers.pool_item[s - self.n_mod]
+        by_module: dict[int, list[int]] = {}
+        for x in items:
+            by_module.setdefault(pool_module[x], []).append(pool_item[x])
+        later: dict[int, Requests] = {}
+        for k in sorted(by_module):
+            self.pending_items[k] -= len(by_module[k])
+            reqs = self.items.finished_items(k, by_module[k])
+            if not reqs:
+                continue
+            for c, ready in self.items.ready_children(self.items.links[k], reqs):
+                later[c] = sorted([*later[c], *ready]) if c in later else ready
+            if self.is_exit[k]:
+                self._exit(k, reqs, t)
+        for c in sorted(later):
+            self._forward(c, later[c], t)
+
+    def _exit(self, m: int, reqs: Requests, t: float) -> None:
+        """Requests `reqs` are done at exit module m; those done at every exit end now."""
+        a, done = self.app_of[m], self.done
+        if self.single_exit[a]:
+            if type(reqs) is range:
+                done[reqs.start:reqs.stop] = [t] * len(reqs)
+            else:
+                for i in reqs:
+                    done[i] = t
+            self.flying[a] -= len(reqs)
+            return
+        exits_left = self.exits_left
+        for i in reqs:
             exits_left[i] -= 1
             if exits_left[i] == 0:
                 done[i] = t
-                in_flight[req_app[i]] -= 1
+                self.flying[a] -= 1
 
-    def refuse(i: int, t: float) -> None:
-        fate[i] = REFUSED
-        a_i = req_app[i]
-        for m in range(cm.base[a_i], cm.base[a_i] + len(cm.apps[a_i].modules)):
-            s, tp = srv[m], to_pool[m]
-            a, b = first[m][i], first[m][i + 1]
-            for j in range(a, b):
-                out = policies[s].skip(j if tp is None else tp[j], t)
-                if out:
-                    launch(s, out, t)
-            received_run(s, b - a, t)
-
-    parents = [cm.parents(k) for k in range(n_mod)]
-    looped = [s for s in cm.looped if hasattr(policies[s], "close_open")]
-
-    def server_item(m: int, j: int) -> int:
-        return j if to_pool[m] is None else to_pool[m][j]
-
-    def waits_on(s: int, target: int, seen: set[int]) -> bool:
-        """Server s's open batch waits, through unreleased items, on target's open batch."""
-        x = policies[s].waits_for()
-        if x is None or x >= expected[s]:
-            return False
-        m, j = (s, x) if s < n_mod else (pool_mod[s - n_mod][x], pool_item[s - n_mod][x])
-        return blocked(m, item_req[m][j], target, seen)
-
-    def blocked(m: int, i: int, target: int, seen: set[int]) -> bool:
-        """Request i's release at m waits on target's open batch."""
-        for p in parents[m]:
-            for j in range(first[p][i], first[p][i + 1]):
-                if item_batch[p][j] >= 0:
-                    continue  # launched: it will finish
-                if ready[p][j] != ready[p][j]:  # not released at p yet
-                    if blocked(p, i, target, seen):
-                        return True
-                    break
-                s, x = srv[p], server_item(p, j)
-                pol = policies[s]
-                if any(x in batch for queue in pol.queued for batch in queue):
-                    continue  # closed, waiting for its worker
-                if s == target:
-                    return True
-                if s not in seen:
-                    seen.add(s)
-                    if waits_on(s, target, seen):
-                        return True
-            if first[p][i] == first[p][i + 1] and blocked(p, i, target, seen):
-                return True
-        return False
-
-    def unstall(t: float) -> None:
-        """Close the open batch of a pool that would otherwise wait on itself forever."""
-        for s in looped:
-            while waits_on(s, s, {s}):
-                launch(s, policies[s].close_open(t), t)
-
-    nxt = 0
-    while True:
-        t_arr = releases[nxt] if nxt < n else math.inf
-        if heap and (heap[0][0] < t_arr or (heap[0][0] == t_arr and heap[0][1] <= _RELEASE)):
-            t, kind, _, m, x, items = heapq.heappop(heap)
-            if t > stop_ms:
-                break
-            if kind == _DONE:  # m is a server here
-                out = policies[m].worker_done(x, t)
-                if out:
-                    launch(m, out, t)
-                later: list = []
-                if m < n_mod:
-                    lm, reqs = left[m], item_req[m]
-                    for j in items:
-                        i = reqs[j]
-                        lm[i] -= 1
-                        if lm[i] == 0:
-                            module_done(m, i, t, later)
-                else:
-                    pm, pi = pool_mod[m - n_mod], pool_item[m - n_mod]
-                    for x in items:
-                        k, j = pm[x], pi[x]
-                        i = item_req[k][j]
-                        left[k][i] -= 1
-                        if left[k][i] == 0:
-                            module_done(k, i, t, later)
-                if later:  # the batch's requests released to each child together
-                    for c in sorted({c for c, _ in later}):
-                        reqs = sorted(i for k, i in later if k == c)
-                        if hop_of[c]:
-                            seq += 1
-                            heapq.heappush(heap, (t + hop_of[c], _RELEASE, seq, c, reqs, None))
-                        else:
-                            release_many(c, reqs, t)
-                if timers:
-                    rearm(m, t)
-            elif kind == _RELEASE:
-                release_many(m, x, t)
-            elif x == timer_at[m]:
-                timer_at[m] = None
-                out = policies[m].tick(t)
-                if out:
-                    launch(m, out, t)
-                rearm(m, t)
-            if looped:
-                unstall(t)
-        elif nxt < n:
-            if t_arr > stop_ms:
-                break
-            i, nxt = nxt, nxt + 1
-            if max_in_flight is not None and in_flight[req_app[i]] >= max_in_flight:
-                refuse(i, t_arr)
-                continue
-            in_flight[req_app[i]] += 1
-            for m in entries[req_app[i]]:
-                release(m, i, t_arr)
-            if looped:
-                unstall(t_arr)
+    def _forward(self, c: int, reqs: Requests, t: float) -> None:
+        """Release requests `reqs` to module c now, or after the hop."""
+        if self.hop[c]:
+            heappush(self.heap, (t + self.hop[c], RELEASE, next(self.seq), -1, [(c, reqs)], None))
         else:
-            break
+            self._release_many(c, reqs, t)
 
-    done_np = np.array(done, dtype=float)
-    fate_np = np.array(fate, dtype=np.int8)
-    fate_np[(fate_np == COMPLETED) & np.isnan(done_np)] = UNFINISHED
-    out: list[Trace] = []
-    for a, app in enumerate(cm.apps):
-        mine = app_np == a
-        traces = []
-        for k in range(cm.base[a], cm.base[a] + len(app.modules)):
-            s = srv[k]
-            traces.append(ModuleTrace(mods[k].name, local_np[item_req_np[k]], np.array(ready[k], dtype=float),
-                                      np.array(item_batch[k], dtype=np.int64), np.array(b_worker[s], dtype=np.int64),
-                                      np.array(b_start[s], dtype=float), np.array(b_ms[s], dtype=float),
-                                      np.array(b_size[s], dtype=np.int64)))
-        out.append(Trace(np.asarray(arrivals_per_app[a], dtype=float), done_np[mine], fate_np[mine], tuple(traces)))
-    return out
+    def _pass(self, m: int, i: int, t: float) -> None:
+        """Request i brings no item to m: it is done there at once (children released now or
+        after the hop, one by one)."""
+        for c in self.items.children[m]:
+            join_left = self.items.join_left[c]
+            join_left[i] -= 1
+            if join_left[i] == 0:
+                if self.hop[c]:
+                    heappush(self.heap, (t + self.hop[c], RELEASE, next(self.seq), -1, [(c, [i])], None))
+                else:
+                    self._release(c, i, t)
+        if self.is_exit[m]:
+            self._exit(m, (i,), t)
+
+    # -- items reach a module -----------------------------------------------------------------------
+    def _release(self, m: int, i: int, t: float) -> None:
+        """Request i's items reach module m at t."""
+        a, b = self.items.first[m][i], self.items.first[m][i + 1]
+        if a == b:
+            self._pass(m, i, t)
+            return
+        servers, s = self.servers, self.server[m]
+        pol = servers.policies[s]
+        self.items.mark_ready(m, a, b, t)
+        self.pending_items[m] += b - a
+        deadline = self.arrivals[i] + self.deadline[m]
+        to_pool = servers.to_pool[m]
+        if to_pool is None:
+            out = pol.arrive_run(a, b, t, deadline)
+            if out:
+                servers.launch(s, out, t)
+        else:
+            for j in range(a, b):
+                out = pol.arrive(to_pool[j], t, deadline)
+                if out:
+                    servers.launch(s, out, t)
+        servers.received_items(s, b - a, t)
+        if self.timers:
+            servers.rearm(s, t)
+
+    def _release_many(self, m: int, reqs: Requests, t: float) -> None:
+        """Requests `reqs` reach module m at t. Without timers, a run of consecutive requests
+        arrives as one run of items (those without an item pass first)."""
+        if not self.in_runs[m]:
+            for i in reqs:
+                self._release(m, i, t)
+        elif type(reqs) is range or reqs[-1] - reqs[0] + 1 == len(reqs):
+            if not self.items.dense[m]:
+                first = self.items.first[m]
+                for i in reqs:
+                    if first[i] == first[i + 1]:
+                        self._pass(m, i, t)
+            self._release_run(m, reqs[0], reqs[-1] + 1, t)
+        elif self.items.dense[m]:  # runs of consecutive requests, each as one run of items
+            start = prev = reqs[0]
+            for i in reqs:
+                if i > prev + 1:
+                    self._release_run(m, start, prev + 1, t)
+                    start = i
+                prev = i
+            self._release_run(m, start, prev + 1, t)
+        else:
+            for i in reqs:
+                self._release(m, i, t)
+
+    def _release_run(self, m: int, r0: int, r1: int, t: float) -> None:
+        """Requests r0 .. r1 - 1 reach module m (its own server, no timers) at t, as one run."""
+        first = self.items.first[m]
+        a, b = first[r0], first[r1]
+        if a == b:
+            return
+        self.items.mark_ready(m, a, b, t)
+        self.pending_items[m] += b - a
+        servers = self.servers
+        out = servers.policies[m].arrive_run(a, b, t, self.arrivals[r0] + self.deadline[m])
+        if out:
+            servers.launch(m, out, t)
+        received = servers.received
+        received[m] += b - a
+        if received[m] == servers.expected[m]:
+            servers.end_stream(m, t)
+
+    def _refuse(self, i: int, t: float) -> None:
+        """Request i is refused at admission: every item of it, at every module, is skipped."""
+        self.fate[i] = REFUSED
+        servers, a_i = self.servers, self.requests_app[i]
+        for m in range(self.cm.base[a_i], self.cm.base[a_i] + len(self.cm.apps[a_i].modules)):
+            s, to_pool = self.server[m], servers.to_pool[m]
+            a, b = self.items.first[m][i], self.items.first[m][i + 1]
+            for j in range(a, b):
+                out = servers.policies[s].skip(j if to_pool is None else to_pool[j], t)
+                if out:
+                    servers.launch(s, out, t)
+            servers.received_items(s, b - a, t)
+
+    # -- the result ----------------------------------------------------------------------------------
+    def traces(self) -> list[Trace]:
+        """One Trace per app: requests' fates and completions, items' and batches' times."""
+        cm, lay, servers = self.cm, self.layout, self.servers
+        done = np.array(self.done, dtype=float)
+        fate = np.array(self.fate, dtype=np.int8)
+        fate[(fate == COMPLETED) & np.isnan(done)] = UNFINISHED
+        item_batch = servers.item_batch_arrays()
+        out = []
+        for a, app in enumerate(cm.apps):
+            modules = []
+            for k in range(cm.base[a], cm.base[a] + len(app.modules)):
+                modules.append(ModuleTrace(cm.modules[k].name, lay.local[lay.item_request[k]], self._ready_ms(k),
+                                           item_batch[k], *servers.batch_arrays(self.server[k])))
+            mine = lay.app == a
+            out.append(Trace(lay.arrival[mine], done[mine], fate[mine], tuple(modules)))
+        return out
+
+    def _ready_ms(self, m: int) -> np.ndarray:
+        """When each item of module m arrived (NaN: never)."""
+        if m != self.one_entry:
+            return self.items.ready_ms(m)
+        ready = self.layout.release.copy()  # the short way: item i arrived at request i's release
+        ready[self.arrived:] = math.nan
+        return ready
+
+
+def run_events(cm: Composite, arrivals_per_app: Sequence[np.ndarray], policies: Sequence[DispatchPolicy],
+               jitter: Sequence[np.ndarray | None], counts: Sequence[np.ndarray], *,
+               admission: AdmissionRule | None = None, stop_ms: float = math.inf,
+               timers: bool = False) -> list[Trace]:
+    """Simulate every request of every app (`arrivals_per_app[a]`: app a's sorted times, ms),
+    module m bringing `counts[m][i]` items per request i of its app; `policies[s]` and
+    `jitter[s]` per server. One Trace per app."""
+    layout = lay_out(cm, arrivals_per_app, counts)
+    return EventEngine(cm, layout, policies, jitter, admission=admission, stop_ms=stop_ms, timers=timers).run()

@@ -10,10 +10,10 @@ in topological order, each in a handful of numpy passes. Same inputs, same Trace
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import numpy as np
 
-from skinflint.fanout import as_fraction, first_items
 from skinflint.topology import SimModel, SimModule
 from skinflint.sim.trace import COMPLETED, UNFINISHED, ModuleTrace, Trace
 
@@ -85,8 +85,9 @@ def _run_module(m: SimModule, ready: np.ndarray, jitter: np.ndarray | None) -> t
 
 
 def run_vector(sm: SimModel, arrival_ms: np.ndarray, jitter: list[np.ndarray | None],
-               stop_ms: float = math.inf) -> Trace:
-    """Simulate every request of `arrival_ms` (sorted, ms) with cyclic dispatch everywhere."""
+               counts: Sequence[np.ndarray], stop_ms: float = math.inf) -> Trace:
+    """Simulate every request of `arrival_ms` (sorted, ms) with cyclic dispatch everywhere,
+    module k bringing `counts[k][i]` items per request i."""
     arrival = np.asarray(arrival_ms, dtype=float)
     n = arrival.size
     requests = np.arange(n, dtype=np.int64)
@@ -97,12 +98,14 @@ def run_vector(sm: SimModel, arrival_ms: np.ndarray, jitter: list[np.ndarray | N
             release = np.maximum.reduce([done_at[p] for p in m.parents]) + sm.hop_ms
         else:
             release = arrival + sm.hop_ms if sm.hop_ms else arrival
-        if as_fraction(m.rate_factor) == (1, 1):
+        per_request = np.asarray(counts[k], dtype=np.int64)
+        if per_request.shape != (n,):
+            raise ValueError(f"module {m.name!r}: need {n} item counts (got shape {per_request.shape})")
+        if n == 0 or per_request.min() == 1 == per_request.max():
             firsts, item_req, ready = None, requests, release
         else:
-            firsts = first_items(n, m.rate_factor)
-            counts = np.diff(firsts)
-            item_req = np.repeat(requests, counts)
+            firsts = np.concatenate(([0], np.cumsum(per_request)))
+            item_req = np.repeat(requests, per_request)
             ready = release[item_req]
         worker, start, dur, size = _run_module(m, ready, jitter[k])
         item_done = np.repeat(start + dur, size)
@@ -110,7 +113,7 @@ def run_vector(sm: SimModel, arrival_ms: np.ndarray, jitter: list[np.ndarray | N
             done = item_done
         else:
             done = release.copy()
-            some = counts > 0
+            some = per_request > 0
             if item_done.size:
                 done[some] = np.maximum.reduceat(item_done, firsts[:-1][some])
         done_at.append(done)
