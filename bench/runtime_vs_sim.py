@@ -76,6 +76,8 @@ def main() -> None:
     ap.add_argument("--backend", default="embedded")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-sharing", action="store_true")
+    ap.add_argument("--no-admission", action="store_true", help="admit everything (the serving mechanics alone, "
+                    "as the simulator runs without admission)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     specs = [frame_adapters(load_spec(Path(a))) for a in args.apps]
@@ -86,10 +88,10 @@ def main() -> None:
               f"pools {[q.name for q in p.pools]}, ${p.cost_per_hour:.3f}/h")
     if fleet:
         print(f"fleet pools: {[(q.name, q.members, [(g.hardware, g.batch_size, g.workers) for g in q.groups]) for q in fleet.pools]}")
-    print(f"backend {args.backend}, sleep runner, {args.arrivals} arrivals, {args.duration:g} s per load")
+    print(f"backend {args.backend}, sleep runner, {args.arrivals} arrivals, {args.duration:g} s per load"
+          f"{', admission off' if args.no_admission else ''}")
     print("| load | app | sent | refused | runtime attainment | simulator attainment | 504s | in flight after stop |")
     print("|---|---|---|---|---|---|---|---|")
-    ray_started = False
     for fraction in [float(x) for x in args.fractions.split(",")]:
         rng = np.random.default_rng(args.seed)
         times = [np.asarray(make_arrivals(args.arrivals, rate=fraction * p.offered_rate).times_ms(args.duration, rng))
@@ -99,10 +101,11 @@ def main() -> None:
         else:
             sims = [simulate(plans[0], specs[0], times[0], args.duration, np.random.default_rng(0), early_close=True)]
         backend = make_backend(args.backend, runner="sleep", item_shape=(3, 8, 8))
-        if args.backend == "ray" and not ray_started:
-            ray_started = True
         rt = FleetRuntime(fleet, specs, backend) if fleet else Runtime(plans[0], specs[0], backend)
         faces = [rt.apps[p.app] for p in plans] if fleet else [rt]
+        if args.no_admission:
+            for f in faces:
+                f.admission.slack = float("inf")
         refused, futures = drive(faces, times)
         results = [answers(f, futs) for f, futs in zip(faces, futures)]
         time.sleep(0.2)

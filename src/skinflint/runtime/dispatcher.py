@@ -61,6 +61,7 @@ class ModuleDispatcher:
         self._running = [0] * len(self.workers)       # batches handed to each worker, not yet back
         self._told_free = [True] * len(self.workers)  # the policy believes the worker is idle
         self._epoch = [0] * len(self.workers)          # invalidates early-free timers of older batches
+        self._last_end = [float("-inf")] * len(self.workers)   # when the worker's last batch came back
         self.pending = 0            # items arrived and not yet delivered
         self.cost_s = 0.0           # time spent in dispatch code (policy, bookkeeping, stacking)
         self.submit_s = 0.0         # time spent handing batches to workers (the backend's cost)
@@ -209,6 +210,9 @@ class ModuleDispatcher:
         try:
             with self._lock:
                 now = self.clock()
+                # a pipelined batch waited behind the one before it: its time runs from that one's end
+                start_ms = max(start_ms, self._last_end[w]) if self._depth[w] > 1 else start_ms
+                self._last_end[w] = now
                 self.pending -= len(items)
                 self._running[w] -= 1
                 launches: Sequence[Launch] = ()
