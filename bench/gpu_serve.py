@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import skinflint  # noqa: E402
-from skinflint.runtime import Refused, Runtime, make_backend  # noqa: E402
+from skinflint.runtime import Runtime, make_backend  # noqa: E402
+from skinflint.runtime.drive import submit_at  # noqa: E402
 from skinflint.spec.loader import load_spec  # noqa: E402
 
 
@@ -51,16 +52,8 @@ def main() -> None:
     rate = args.fraction * plan.offered_rate
     times = np.cumsum(rng.exponential(1000.0 / rate, int(rate * args.duration)))
     frame = rng.random(rt.entry_shape, dtype=np.float32)
-    futs, refused = [], 0
     start = time.perf_counter()
-    for t in times:
-        delay = t / 1000.0 - (time.perf_counter() - start)
-        if delay > 0:
-            time.sleep(delay)
-        try:
-            futs.append(rt.submit(frame))
-        except Refused:
-            refused += 1
+    (refused,), (futs,) = submit_at([rt], [times], frame)
     lat = np.array([f.result(timeout=120).latency_ms for f in futs])
     wall = time.perf_counter() - start
     on_time = int((lat <= plan.slo_ms).sum())

@@ -28,30 +28,14 @@ sys.path.insert(0, str(ROOT))
 
 import skinflint  # noqa: E402
 from skinflint.api import plan_fleet_files  # noqa: E402
-from skinflint.runtime import FleetRuntime, Refused, Runtime, make_backend  # noqa: E402
+from skinflint.runtime import FleetRuntime, Runtime, make_backend  # noqa: E402
+from skinflint.runtime.drive import submit_at  # noqa: E402
 from skinflint.sim import make_arrivals, simulate, simulate_fleet  # noqa: E402
 from skinflint.spec.loader import load_spec  # noqa: E402
 
 
 def frame_adapters(spec):  # noqa: ANN001, ANN201 - the sleep runner echoes its input: feed every module the frame
     return replace(spec, app=replace(spec.app, modules=tuple(replace(m, adapter="frame") for m in spec.app.modules)))
-
-
-def drive(faces: list, times: list[np.ndarray]) -> tuple[list[int], list[list]]:
-    """Submit each app's arrivals in time order from this thread: refusals and futures per app."""
-    order = sorted((t, a) for a, ts in enumerate(times) for t in ts)
-    refused, futures = [0] * len(faces), [[] for _ in faces]
-    frame = np.zeros((3, 8, 8), np.float32)
-    start = time.perf_counter()
-    for t, a in order:
-        delay = t / 1000.0 - (time.perf_counter() - start)
-        if delay > 0:
-            time.sleep(delay)
-        try:
-            futures[a].append(faces[a].submit(frame))
-        except Refused:
-            refused[a] += 1
-    return refused, futures
 
 
 def answers(rt, futs: list) -> tuple[int, int]:  # noqa: ANN001
@@ -106,7 +90,7 @@ def main() -> None:
         if args.no_admission:
             for f in faces:
                 f.admission.slack = float("inf")
-        refused, futures = drive(faces, times)
+        refused, futures = submit_at(faces, times, np.zeros((3, 8, 8), np.float32))
         results = [answers(f, futs) for f, futs in zip(faces, futures)]
         time.sleep(0.2)
         for f, sim, ts, ref, (on_time, timeouts) in zip(faces, sims, times, refused, results):

@@ -23,7 +23,8 @@ import skinflint
 from skinflint.planners import PlanOptions
 from skinflint.planners.fleet import plan_fleet
 from skinflint.planners.solve.bounds import configs_by_module, smallest_feasible_slo
-from skinflint.runtime import FleetRuntime, Refused, Runtime, make_backend
+from skinflint.runtime import FleetRuntime, Runtime, make_backend
+from skinflint.runtime.drive import submit_at
 from skinflint.spec.types import App, Module, Spec
 from skinflint.testing.instances import random_spec
 
@@ -65,26 +66,13 @@ def served(draw):  # noqa: ANN001
     return kind, [plan], [spec], None
 
 
-def drive(faces: list[Runtime], fraction: float, rng: np.random.Generator) -> list[list]:
-    """Poisson arrivals per app at `fraction` of its offered rate (~1.2 s at most, 60 requests
-    at most per app), submitted in time order from this thread; the futures per app."""
-    times = []
-    for a, rt in enumerate(faces):
+def arrivals(faces: list[Runtime], fraction: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """Poisson arrival times per app at `fraction` of its offered rate (~1.2 s, at most 60 requests)."""
+    out = []
+    for rt in faces:
         rate = fraction * rt.plan.offered_rate
-        n = int(min(60, max(3, rate * 1.2)))
-        times += [(t, a) for t in np.cumsum(rng.exponential(1000.0 / rate, n))]
-    futures: list[list] = [[] for _ in faces]
-    start = time.perf_counter()
-    frame = np.zeros(ITEM, np.float32)
-    for t, a in sorted(times):
-        delay = t / 1000.0 - (time.perf_counter() - start)
-        if delay > 0:
-            time.sleep(delay)
-        try:
-            futures[a].append(faces[a].submit(frame))
-        except Refused:
-            pass
-    return futures
+        out.append(np.cumsum(rng.exponential(1000.0 / rate, int(min(60, max(3, rate * 1.2))))))
+    return out
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -102,7 +90,7 @@ def test_every_admitted_request_ends(case, fraction, seed) -> None:  # noqa: ANN
         runtime = FleetRuntime(fleet, specs, backend)
         faces = [runtime.apps[p.app] for p in fleet.apps]
     try:
-        futures = drive(faces, fraction, np.random.default_rng(seed))
+        _, futures = submit_at(faces, arrivals(faces, fraction, np.random.default_rng(seed)), np.zeros(ITEM, np.float32))
         for rt, futs in zip(faces, futures):
             bound_s = max(1.0, 10 * rt.sm.slo_ms / 1000.0)         # the server's 504 bound
             end = time.perf_counter() + bound_s

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -83,6 +83,9 @@ class Router:
                               [as_fraction(m.rate_factor) for m in sm.modules],
                               metrics=(metrics[a] if metrics else None) or NullMetrics())
                      for a, (p, s, sm) in enumerate(zip(plans, specs, models))]
+        hop = float(getattr(backend, "close_margin_ms", 0.0))   # the backend's own hop (Ray's), at least
+        if early_close is not None and early_close.margin_ms < hop:
+            early_close = replace(early_close, margin_ms=hop)
         self._early_close = early_close
         try:
             built = build_servers(models, specs, backend, self._dispatcher)

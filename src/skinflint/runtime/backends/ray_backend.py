@@ -43,6 +43,8 @@ READY_TIMEOUT_S = 120.0     # an actor that can be placed: model load and warm-u
 CONNECT_TIMEOUT_S = 30.0
 PIPELINE_DEPTH = 2
 PIPELINE_LEAD_MS = 5.0      # the next batch is handed over this long before the running one should end
+CLOSE_MARGIN_MS = 15.0      # early close at least this much ahead: a batch's Ray hop (put, task, result)
+                            # took 2-6 ms here, more under load (runtime/core.py takes it as a floor)
 
 
 def actor_options(hardware: str, execution: Execution = CPU, known_accelerators: Sequence[str] = (),
@@ -205,6 +207,7 @@ class RayBackend:
     """Workers as Ray actors; starts a local cluster unless `address` names one."""
 
     name = "ray"
+    close_margin_ms = CLOSE_MARGIN_MS
 
     def __init__(self, models_dir: Path | None = None, runner: str = "onnx", item_shape: Sequence[int] = (3, 8, 8),
                  address: str | None = None, num_cpus: int | None = None,
