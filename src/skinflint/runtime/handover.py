@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from skinflint.runtime.backends import Backend
+from skinflint.runtime.servers import with_optional
 from skinflint.spec.types import Hardware
 
 Key = tuple
@@ -39,7 +40,7 @@ class HandoverBackend:
 
     def start(self, needs: dict[str, int], hardware: Mapping[str, Hardware] | None = None) -> None:
         """Start the inner backend (once it is started, again only checks the needs)."""
-        self.inner.start(needs, hardware)
+        with_optional(self.inner.start, needs, hardware=hardware)
 
     def worker(self, models: dict[str, tuple[float, ...]], hardware: str, label: str,
                batch_sizes: Mapping[str, tuple[int, ...]] | None = None) -> Any:
@@ -51,7 +52,7 @@ class HandoverBackend:
             self._users[id(worker)] += 1
             self.reused += 1
             return worker
-        worker = self.inner.worker(models, hardware, label, batch_sizes=batch_sizes)
+        worker = with_optional(self.inner.worker, models, hardware, label, batch_sizes=batch_sizes)
         self._key[id(worker)], self._users[id(worker)] = key, 1
         self.started += 1
         return worker

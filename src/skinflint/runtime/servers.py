@@ -41,6 +41,16 @@ class Servers:
     hosts: list[Any]
 
 
+def with_optional(fn: Callable[..., Any], *args: Any, **optional: Any) -> Any:
+    """`fn(*args, **optional)`, leaving out the optional keywords `fn` does not take (a backend
+    written before `hardware` and `batch_sizes` joined the protocol still works)."""
+    import inspect
+    params = inspect.signature(fn).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return fn(*args, **optional)
+    return fn(*args, **{k: v for k, v in optional.items() if k in params})
+
+
 def _seen(workers: Sequence[SimWorker]) -> list[tuple]:
     """What a pool's members must agree on: each worker's policy view, hardware and pool."""
     return [(w.worker, w.hardware, w.pool) for w in workers]
@@ -84,7 +94,7 @@ def start_workers(servers: list[Server], models: Sequence[SimModel], specs: Sequ
     for sm in models:
         for hw in sm.shared_hardware:
             needs[hw] = needs.get(hw, 0) + 1
-    backend.start(needs, {name: h for spec in specs for name, h in spec.hardware.items()})
+    with_optional(backend.start, needs, hardware={name: h for spec in specs for name, h in spec.hardware.items()})
     shared_models: dict[tuple[int, int], dict[str, tuple[float, ...]]] = {}
     for s in servers:
         for a, k in s.members:
@@ -99,7 +109,7 @@ def start_workers(servers: list[Server], models: Sequence[SimModel], specs: Sequ
         for (a, idx), ms in shared_models.items():
             hw = models[a].shared_hardware[idx]
             sizes = {m: exec_sizes(specs[a], m, hw, len(t)) for m, t in ms.items()}
-            shared[(a, idx)] = backend.worker(ms, hw, f"{models[a].app}/shared{idx}", batch_sizes=sizes)
+            shared[(a, idx)] = with_optional(backend.worker, ms, hw, f"{models[a].app}/shared{idx}", batch_sizes=sizes)
             hosts.append(shared[(a, idx)])
         for s in servers:
             a, k = s.members[0]
@@ -109,7 +119,8 @@ def start_workers(servers: list[Server], models: Sequence[SimModel], specs: Sequ
                     s.workers.append(shared[(a, w.shared)].view(model))
                     continue
                 sizes = {model: exec_sizes(specs[a], model, w.hardware, w.worker.batch_size)}
-                worker = backend.worker({model: w.worker.times_ms}, w.hardware, f"{s.name}/{j}", batch_sizes=sizes)
+                worker = with_optional(backend.worker, {model: w.worker.times_ms}, w.hardware, f"{s.name}/{j}",
+                                       batch_sizes=sizes)
                 s.workers.append(worker)
                 hosts.append(worker)
     except BaseException:

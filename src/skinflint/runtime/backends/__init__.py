@@ -16,7 +16,9 @@ from skinflint.spec.types import Hardware
 
 
 class Backend(Protocol):
-    """Makes workers (one per planned worker) and reports model input shapes."""
+    """Makes workers (one per planned worker) and reports model input shapes. The keywords
+    `hardware` (start) and `batch_sizes` (worker) are optional: the runtime leaves out those a
+    backend does not take (servers.with_optional)."""
 
     name: str
 
