@@ -87,8 +87,10 @@ class PrometheusMetrics(NullMetrics):
         depth = gauge(QUEUE_DEPTH, "Items waiting or running", ["module"], registry=r)
         workers = gauge(WORKERS, "Workers per module", ["module"], registry=r)
         inflight = gauge(IN_FLIGHT, "Requests in the runtime", registry=r)
-        for k, d in enumerate(runtime.dispatchers):   # a pooled module shows its pool's dispatcher
-            name = runtime.sm.modules[k].name
+        sm = getattr(runtime, "sm", None)               # module k's name (a pooled module's dispatcher is its pool's)
+        names = [m.name for m in sm.modules] if sm is not None else [d.name for d in runtime.dispatchers]
+        for k, d in enumerate(runtime.dispatchers):
+            name = names[k]
             depth.labels(name).set_function(lambda d=d: d.pending)
             workers.labels(name).set(len(runtime.workers[k]))
         inflight.set_function(lambda: runtime.in_flight)
