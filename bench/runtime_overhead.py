@@ -9,8 +9,9 @@ throughput against the profile's, on the embedded backend and on Ray.
    thread, ray.put + an actor call on Ray); and the whole process's CPU time per request.
 2. Throughput: one module of MobileNetV2 (one worker, one intra-op thread) flooded with
    requests (admission off); items/s achieved against the profile's 1000 b / d(b), and against
-   a bare ONNX Runtime loop on the same batch measured just before (this machine is shared, so
-   the bare loop is the fairer yardstick).
+   a bare ONNX Runtime loop on the same batch measured just before and just after (their mean:
+   this machine is shared, so the bare loop is the fairer yardstick). On Ray, side by side:
+   one batch in flight per actor (`--ray-depths 1`, the old behaviour) and two (pipelined).
 """
 
 from __future__ import annotations
@@ -61,8 +62,19 @@ def dispatcher_cost(backend: str, n: int, tmp: Path) -> dict[str, float]:
             "process_cpu_us_per_request": 1e6 * cpu / n}
 
 
-def throughput(backend: str, n: int, tmp: Path) -> dict[str, float]:
-    d = tmp / f"tp-{backend}"
+def bare_ms(batch: np.ndarray, runs: int) -> float:
+    """Milliseconds per batch of a bare ONNX Runtime loop (one session, one thread)."""
+    bare = OnnxRunner(str(MODELS / "mobilenet_v2.onnx"))
+    for _ in range(3):
+        bare(batch)
+    t0 = time.perf_counter()
+    for _ in range(runs):
+        bare(batch)
+    return 1000 * (time.perf_counter() - t0) / runs
+
+
+def throughput(backend: str, n: int, tmp: Path, depth: int = 0) -> dict[str, float]:
+    d = tmp / f"tp-{backend}-{depth}"
     d.mkdir()
     (d / "app.yaml").write_text(
         f"name: one\nprofiles: {ROOT / 'examples/zoo-runtime/profiles.csv'}\n"
@@ -74,16 +86,12 @@ def throughput(backend: str, n: int, tmp: Path) -> dict[str, float]:
     assert g.workers == 1, plan.to_json()
     profile_ms = spec.profiles.get("mobilenet_v2", g.hardware).effective(g.batch_size)
     frame = np.random.default_rng(0).random((3, 224, 224), dtype=np.float32)
-    bare = OnnxRunner(str(MODELS / "mobilenet_v2.onnx"))
     batch = np.stack([frame] * g.batch_size)
-    for _ in range(3):
-        bare(batch)
-    t0 = time.perf_counter()
     runs = max(5, n // g.batch_size // 4)
-    for _ in range(runs):
-        bare(batch)
-    bare_ms = 1000 * (time.perf_counter() - t0) / runs
-    del bare
+    before = bare_ms(batch, runs)
+    if depth:
+        from skinflint.runtime.backends.ray_backend import RayWorker
+        RayWorker.pipeline_depth = depth
     rt = Runtime(plan, spec, make_backend(backend, models_dir=MODELS), max_in_flight=100_000)
     rt.admission.slack = float("inf")          # flood it: admission control off
     for _ in range(3):
@@ -94,17 +102,19 @@ def throughput(backend: str, n: int, tmp: Path) -> dict[str, float]:
         f.result(timeout=300)
     wall = time.perf_counter() - t0
     rt.close()
+    bare = (before + bare_ms(batch, runs)) / 2
     achieved = n / wall
     return {"batch_size": g.batch_size, "profile_items_per_s": 1000 * g.batch_size / profile_ms,
-            "bare_loop_items_per_s": 1000 * g.batch_size / bare_ms, "achieved_items_per_s": achieved,
+            "bare_loop_items_per_s": 1000 * g.batch_size / bare, "achieved_items_per_s": achieved,
             "vs_profile": achieved / (1000 * g.batch_size / profile_ms),
-            "vs_bare_loop": achieved / (1000 * g.batch_size / bare_ms)}
+            "vs_bare_loop": achieved / (1000 * g.batch_size / bare)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--backends", default="embedded,ray")
     ap.add_argument("--requests", type=int, default=400)
+    ap.add_argument("--ray-depths", default="1,2", help="batches in flight per actor, side by side")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.backends.split(","):
@@ -113,13 +123,15 @@ def main() -> None:
                 ray.init(address="local", num_cpus=2, resources={"cpu": 2, "cpu1": 2}, include_dashboard=False,
                          log_to_driver=False, object_store_memory=200 * 1024**2)
             cost = dispatcher_cost(backend, args.requests, Path(tmp))
-            tp = throughput(backend, args.requests, Path(tmp))
             print(f"{backend:9} dispatcher {cost['dispatcher_us_per_request']:.1f} us/request "
                   f"+ {cost['submit_us_per_request']:.0f} us handing batches to workers "
-                  f"(process CPU {cost['process_cpu_us_per_request']:.0f} us/request); "
-                  f"throughput b={tp['batch_size']}: {tp['achieved_items_per_s']:.1f} items/s = "
-                  f"{tp['vs_profile']:.1%} of the profile's {tp['profile_items_per_s']:.1f}, "
-                  f"{tp['vs_bare_loop']:.1%} of a bare loop's {tp['bare_loop_items_per_s']:.1f}")
+                  f"(process CPU {cost['process_cpu_us_per_request']:.0f} us/request)")
+            for depth in ([int(x) for x in args.ray_depths.split(",")] if backend == "ray" else [0]):
+                tp = throughput(backend, args.requests, Path(tmp), depth)
+                print(f"{backend:9} {'depth ' + str(depth) if depth else '':8} throughput b={tp['batch_size']}: "
+                      f"{tp['achieved_items_per_s']:.1f} items/s = {tp['vs_profile']:.1%} of the profile's "
+                      f"{tp['profile_items_per_s']:.1f}, {tp['vs_bare_loop']:.1%} of a bare loop's "
+                      f"{tp['bare_loop_items_per_s']:.1f}")
             if backend == "ray":
                 ray.shutdown()
 

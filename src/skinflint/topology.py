@@ -97,6 +97,15 @@ def _batch_times(spec: Spec, model_name: str, hardware: str, batch_size: int, wh
     return tuple(out)
 
 
+def exec_sizes(spec: Spec, model_name: str, hardware: str, batch_size: int) -> tuple[int, ...]:
+    """The profiled sizes a worker of `batch_size` executes, a batch of k <= b run padded to the
+    smallest profiled size >= k (and that to its exec size, MODEL.md's effective time): the
+    shapes a GPU engine must be built and warmed for."""
+    curve = spec.profiles.get(model_name, hardware)
+    out = {curve.exec_batch_size(next(s for s in curve.batch_sizes if s >= k)) for k in range(1, batch_size + 1)}
+    return tuple(sorted(out))
+
+
 def _group_times(spec: Spec, model_name: str, group: Group, where: str) -> tuple[float, ...]:
     """A group's batch times; a group without workers is an error in the plan."""
     if group.workers < 1:

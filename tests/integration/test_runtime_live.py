@@ -17,6 +17,7 @@ from skinflint.calibration import read_measurements
 from skinflint.cli import main
 from skinflint.commands.serve import live_runtime
 from skinflint.control import make_policy
+from skinflint.control.transition import transition, worker_counts
 from skinflint.runtime import Refused, Runtime, make_backend
 from skinflint.runtime.batchlog import COLUMNS, BatchLog
 from skinflint.runtime.live import (LiveRuntime, drive, make_runtime_factory, policy_settings,
@@ -110,6 +111,28 @@ def test_a_switch_with_requests_in_flight_drains_the_old_plan_and_answers_each_o
     assert old.in_flight == 0
 
 
+def test_workers_common_to_both_plans_are_handed_over_not_started_twice(app: Path):
+    spec = load_spec(app)
+    make = make_runtime_factory(spec, lambda: make_backend("embedded", runner="sleep"))
+    low, high = skinflint.plan(spec, rate=20), skinflint.plan(spec, rate=40)
+    steps = transition(low, high)        # 20 req/s: one detector, one classifier; 40: two detectors, one classifier
+    kept, started = sum(n for _, n in steps.keep), sum(n for _, n in steps.start)
+    assert (kept, started) == (2, 1)
+    old = make(low)
+    new = make(high)
+    try:
+        assert make.handover.reused == kept and make.handover.started == sum(worker_counts(low).values()) + started
+        shared = {id(w) for ws in old.workers for w in ws} & {id(w) for ws in new.workers for w in ws}
+        assert len(shared) == kept
+        futs = [old.submit(FRAME), new.submit(FRAME)]      # the old one still drains on them meanwhile
+        assert all(f.result(timeout=10).outputs for f in futs)
+        old.close()                                        # releases, does not close, what the new one took
+        assert new.submit(FRAME).result(timeout=10).outputs["classify"]
+    finally:
+        new.close()
+        make.close()
+
+
 def test_recorded_batches_recover_an_injected_drift(app: Path, tmp_path: Path):
     """Workers 20 % slower than the profile: the recorded file calibrates back to ~+20 %."""
     drifted = tmp_path / "drifted"
@@ -155,7 +178,7 @@ def load_report(tmp_path: Path) -> float:
 @pytest.mark.parametrize("args, field", [
     (["--replan", "nope"], "--replan"),
     (["--replan", "hysteresis:dwell_s"], "--replan"),
-    (["--replan", "hysteresis", "--backend", "ray"], "--replan"),
+    (["--replan", "hysteresis", "--plan", "plan.json"], "--replan"),
     (["--replan", "hysteresis:bogus=1"], "bogus"),
 ])
 def test_bad_replan_options_exit_2_with_one_line(app: Path, capsys, args, field):

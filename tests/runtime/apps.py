@@ -59,3 +59,14 @@ def planned(app_file: Path, **options: object) -> tuple[Plan, Spec]:
     """The default plan and the spec of `app_file`."""
     spec = load_spec(app_file)
     return skinflint.plan(spec, **options), spec
+
+
+def write_fleet(directory: Path, rates: tuple[float, float] = (150.0, 100.0), slo_ms: float = 50.0) -> list[Path]:
+    """Two apps `front` and `back` of write_app's shape (frame adapter, the sleep runner's) running
+    the same two models; at these rates and SLO a fleet plan pools both models (one worker each). Returns the app files."""
+    files = []
+    for name, rate in zip(("front", "back"), rates):
+        path = write_app(directory / name, rate=rate, slo_ms=slo_ms, adapter="frame")
+        path.write_text(path.read_text().replace("name: tiny", f"name: {name}"))
+        files.append(path)
+    return files

@@ -70,7 +70,9 @@ def profile_command(
     batch_sizes: str = typer.Option("1,2,4,8,16,32", "--batch-sizes", help="Comma-separated batch sizes."),
     output: Path = typer.Option(Path("profiles.csv"), "--output", "-o", help="Profile CSV to write or merge into."),
     model: Optional[str] = typer.Option(None, "--model", help="Model name in the profile (default: file stem)."),
-    provider: str = typer.Option("auto", "--provider", help="auto, cpu, cuda or tensorrt."),
+    provider: str = typer.Option("auto", "--provider", help="auto, cpu, cuda or tensorrt (as the runtime opens "
+                                 "them: TensorRT with its engine cache, GPU runs through IO binding)."),
+    device: Optional[int] = typer.Option(None, "--device", help="GPU device id to measure on (cuda, tensorrt)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="Intra-op threads (default: all available cores)."),
     inter_op_threads: int = typer.Option(1, "--inter-op-threads", help="Inter-op threads."),
     time_cap_s: float = typer.Option(5.0, "--time-cap-s", help="Stop timing one batch size after this long."),
@@ -93,7 +95,7 @@ def profile_command(
     except ValueError as e:
         raise SpecError("command line", "options", str(e), "see skinflint profile --help") from None
     options = ProfileOptions(batch_sizes=parse_batch_sizes(batch_sizes), provider=provider, threads=threads,
-                             inter_op_threads=inter_op_threads, measure=measure, note=note)
+                             inter_op_threads=inter_op_threads, device_id=device, measure=measure, note=note)
     rng = np.random.default_rng(seed)
     console = Console(stderr=True)
     profiler = Profiler(model_file, hardware=hardware, model=model, options=options)  # bad input fails here

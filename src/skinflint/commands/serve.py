@@ -21,6 +21,8 @@ from skinflint.spec.types import Spec
 
 if TYPE_CHECKING:
     from skinflint.control.loop import LoopSettings
+    from skinflint.runtime import FleetRuntime
+    from skinflint.runtime.backends import Backend
     from skinflint.runtime.live import LiveRuntime
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -28,7 +30,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 @app.command("serve")
 def serve_command(
-    app_file: Path = typer.Argument(..., help="Application YAML (FORMATS.md)."),
+    app_files: list[Path] = typer.Argument(..., help="Application YAML (FORMATS.md); several serve a fleet "
+                                           "planned together (pools across apps, /v1/apps/APP/...)."),
     plan_file: Optional[Path] = typer.Option(None, "--plan", help="Plan JSON to serve (default: plan now)."),
     models: Optional[Path] = typer.Option(None, "--models", help="Folder of MODEL.onnx files "
                                           "(default: models/ next to the app file)."),
@@ -55,6 +58,8 @@ def serve_command(
     admit_slack: float = typer.Option(1.0, "--admit-slack", help="Admit while the estimated latency is within "
                                       "this fraction of the SLO (below 1: a margin for a noisy machine)."),
     no_early_close: bool = typer.Option(False, "--no-early-close", help="Never close a partial batch early."),
+    close_margin: float = typer.Option(5.0, "--close-margin-ms", help="Early close this much before the "
+                                       "simulator's close time (timer wake-ups, hand-offs; docs/runtime.md)."),
     runner: str = typer.Option("onnx", "--runner", help="Embedded workers: onnx (the models) or sleep "
                                "(sleep the profiled time: no models needed)."),
     replan: Optional[str] = typer.Option(None, "--replan", help="Re-plan live on the measured rate with this "
@@ -84,33 +89,41 @@ def serve_command(
     if not 0 < port < 65536:
         raise SpecError("command line", "--port", f"must be 1..65535 (got {port})", "pass a free TCP port")
     if min(max_body, max_in_flight or 1, max_frames, max_connections, max_concurrency) < 1 or \
-            min(request_timeout, idle_timeout) <= 0 or not 0 < admit_slack <= 1:
+            min(request_timeout, idle_timeout) <= 0 or not 0 < admit_slack <= 1 or close_margin < 0:
         raise SpecError("command line", "--max-*/--*-timeout", "must be positive (--admit-slack in (0, 1])",
                         "pass positive numbers")
     secret = read_token(token_file, token)
     if host not in LOOPBACK and not secret:
         typer.echo(f"warning: serving on {host} without a token: anyone who can reach it may use it", err=True)
+    app_file, fleet = app_files[0], len(app_files) > 1
     options = backend_options(backend, address, runner, models or app_file.parent / "models",
                               replan is not None, plan_file is not None)
+    if fleet and (replan is not None or plan_file is not None):
+        raise SpecError("command line", "--replan/--plan", "a fleet is planned here, together",
+                        "drop --plan and --replan to serve several apps")
     spec = load_spec(app_file)
-    plan = None if replan is not None else (load_plan(plan_file) if plan_file else make_plan(spec))
+    plan = None if replan is not None or fleet else (load_plan(plan_file) if plan_file else make_plan(spec))
     sock = listen(host, port)                # a port in use fails here (exit 4), before any worker starts
     limits = Limits(max_connections=max_connections, max_concurrency=max_concurrency, max_body=max_body,
                     request_timeout_s=request_timeout, idle_timeout_s=idle_timeout)
     log = BatchLog(record_batches) if record_batches else None
-    runtime_options = {"early_close": None if no_early_close else EarlyClose(), "max_in_flight": max_in_flight,
+    runtime_options = {"early_close": None if no_early_close else EarlyClose(close_margin), "max_in_flight": max_in_flight,
                        "batch_log": log, "admission_slack": admit_slack}
     edge_log()
     try:
-        if replan is not None:
+        if fleet:
+            runtime = fleet_runtime(app_files, make_backend(backend, **options), runtime_options)
+        elif replan is not None:
             runtime = live_runtime(spec, replan, options, runtime_options,
-                                   policy_settings(replan_tick, replan_half_life, replan_window))
+                                   policy_settings(replan_tick, replan_half_life, replan_window), backend)
         else:
             runtime = Runtime(plan, spec, make_backend(backend, **options), metrics=PrometheusMetrics(),
                               **runtime_options)
-        typer.echo(f"serving {spec.app.name} ({backend}, {sum(len(w) for w in runtime.workers)} workers"
+        names = list(runtime.apps) if fleet else [spec.app.name]
+        workers = len(runtime.router.hosts) if fleet else sum(len(w) for w in runtime.workers)
+        typer.echo(f"serving {', '.join(names)} ({backend}, {workers} workers"
                    f"{', re-planning with ' + replan if replan else ''}) on "
-                   f"http://{host}:{port}/v2/models/{spec.app.name}/infer", err=True)
+                   f"http://{host}:{port}/v2/models/{names[0]}/infer", err=True)
         final = serve(runtime, sock=sock, token=secret, limits=limits, max_frames=max_frames)
         report_stop(final, runtime, metrics_file, log)
     finally:
@@ -131,9 +144,8 @@ def backend_options(backend: str, address: Optional[str], runner: str, models: P
         options["address"] = address
     elif address:
         raise SpecError("command line", "--address", "only the ray backend takes an address", "add --backend ray")
-    if replan and (backend != "embedded" or plan_given):
-        raise SpecError("command line", "--replan", "live re-planning runs on the embedded backend and plans "
-                        "for itself", "drop --backend ray / --plan, or drop --replan")
+    if replan and plan_given:
+        raise SpecError("command line", "--replan", "live re-planning plans for itself", "drop --plan, or drop --replan")
     if runner != "onnx":
         if backend != "embedded":
             raise SpecError("command line", "--runner", "only the embedded backend takes a runner", "drop --runner")
@@ -183,8 +195,19 @@ def edge_log() -> None:
         logger.propagate = False
 
 
+def fleet_runtime(app_files: list[Path], backend: Backend, runtime_options: dict) -> FleetRuntime:
+    """The apps planned together as a fleet (api.plan_fleet_files) and served by one router."""
+    from skinflint.api import plan_fleet_files
+    from skinflint.runtime import FleetRuntime
+    from skinflint.runtime.metrics import PrometheusMetrics
+
+    fleet = plan_fleet_files(app_files)
+    return FleetRuntime(fleet, [load_spec(a) for a in app_files], backend, metrics=PrometheusMetrics,
+                        **runtime_options)
+
+
 def live_runtime(spec: Spec, replan: str, backend_options: dict, runtime_options: dict,
-                 settings: LoopSettings) -> LiveRuntime:
+                 settings: LoopSettings, backend: str = "embedded") -> LiveRuntime:
     """A LiveRuntime re-planning `spec` with the policy `replan` (POLICY[:key=value,...])."""
     from skinflint.control import make_policy, policy_names
     from skinflint.runtime import make_backend
@@ -195,7 +218,7 @@ def live_runtime(spec: Spec, replan: str, backend_options: dict, runtime_options
         raise SpecError("command line", "--replan", f"unknown policy {name!r}",
                         f"choose one of: {', '.join(policy_names())}")
     policy = make_policy(name, **params)
-    make = make_runtime_factory(spec, lambda: make_backend("embedded", **backend_options), **runtime_options)
+    make = make_runtime_factory(spec, lambda: make_backend(backend, **backend_options), **runtime_options)
     return LiveRuntime(spec, policy, make, settings=settings)
 
 
@@ -214,6 +237,7 @@ def load_command(
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for one answer."),
     max_connections: int = typer.Option(2048, "--max-connections", help="Client connections at most."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
+    app_name: Optional[str] = typer.Option(None, "--app", help="Which app of a fleet server to load."),
 ) -> None:
     """Open-loop load on a `skinflint serve` URL: latency percentiles (from each scheduled send),
     SLO attainment, refusals, and the time the HTTP edge added (latency - the runtime's time)."""
@@ -234,7 +258,10 @@ def load_command(
     secret = read_token(token_file, token)
     headers = {"authorization": f"Bearer {secret}"} if secret else {}
     try:
-        info = httpx.get(f"{url.rstrip('/')}/v1/plan", headers=headers, timeout=timeout).json()
+        path = f"/v1/apps/{app_name}/plan" if app_name else "/v1/plan"
+        info = httpx.get(f"{url.rstrip('/')}{path}", headers=headers, timeout=timeout).json()
+        if "fleet" in info:
+            raise KeyError(f"app: the server runs a fleet, pass --app (one of {', '.join(info['apps'])})")
         shape, app_name, slo = info["input_shape"], info["plan"]["app"], float(info["slo_ms"])
     except (httpx.HTTPError, ValueError, KeyError, TypeError) as e:
         reason = f"the answer has no {e} (not a skinflint server?)" if isinstance(e, KeyError) else e

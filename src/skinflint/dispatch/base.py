@@ -46,6 +46,11 @@ class Worker:
         return self.times_ms[-1]
 
 
+RUNTIME_CLOSE_MARGIN_MS = 5.0
+"""The margin the runtime closes early with (a real clock's timers fire late by a little), and so
+the simulator when it simulates a plan as the runtime serves it (sim.attainment)."""
+
+
 @dataclass(frozen=True)
 class EarlyClose:
     """Deadline-aware early close: send a partial batch to an idle worker once its oldest item

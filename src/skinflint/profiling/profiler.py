@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from skinflint.errors import SpecError
 from skinflint.profiling.contention import others_share, snapshot
 from skinflint.profiling.measure import Measurement, MeasureOptions, measure
 from skinflint.profiling.session import (Threads, available_cores, batch_inputs, input_specs, open_session,
-                                         provenance, resolve_provider)
+                                         provenance, resolve_provider, run_bound)
 from skinflint.spec.profiles import effective_times
 
 NOISY_TAIL = 0.25  # flag "noisy" when (p95 - median) / median exceeds this
@@ -36,6 +36,7 @@ class ProfileOptions:
     provider: str = "auto"
     threads: int | None = None  # intra-op threads; None = every core this process may use
     inter_op_threads: int = 1
+    device_id: int | None = None   # the GPU to measure on (cuda, tensorrt), as the runtime pins its workers
     measure: MeasureOptions = field(default_factory=MeasureOptions)
     noisy_tail: float = NOISY_TAIL
     contended: float = CONTENDED
@@ -142,10 +143,13 @@ class Profiler:
         self.provider = resolve_provider(options.provider)
         self.threads = Threads(options.threads if options.threads is not None else available_cores(),
                                options.inter_op_threads)
-        self.session = open_session(self.model_file, self.provider, self.threads)
+        self.session = open_session(self.model_file, self.provider, self.threads, options.device_id)
         for b in options.batch_sizes:
             input_specs(self.session, b)
         self.source = provenance(self.model_file, self.provider, self.threads, options.note)
+
+    def _runner(self, feeds: dict, outputs: list[str]) -> Any:
+        return _bound_or_plain(self.session, self.provider, feeds, outputs)
 
     def run(self, rng: np.random.Generator | None = None, progress: Progress | None = None) -> list[ProfilePoint]:
         """Measure every batch size in ascending order; inputs are random from `rng` (default seed 0)."""
@@ -158,7 +162,7 @@ class Profiler:
                 progress.start(b)
             hook = (lambda n, med, el, b=b: progress.sample(b, n, med, el)) if progress is not None else None
             before = snapshot()
-            m = measure(lambda: self.session.run(outputs, feeds), self.options.measure, on_sample=hook)
+            m = measure(self._runner(feeds, outputs), self.options.measure, on_sample=hook)
             others = others_share(before, snapshot())
             flags = point_flags(m, self.options.noisy_tail, others, self.options.contended)
             point = ProfilePoint(self.model, self.hardware, b, m.median_ms, m.p95_ms, m.p99_ms, m.mean_ms, m.n,
@@ -168,6 +172,14 @@ class Profiler:
             if progress is not None:
                 progress.done(point)
         return with_monotonicity_flags(points)
+
+
+def _bound_or_plain(session: Any, provider: str, feeds: dict, outputs: list[str]) -> Any:
+    """What one timed run is: on a GPU provider, IO binding as the runtime's workers run (the host
+    copies included); on the CPU, a plain run."""
+    if provider == "CPUExecutionProvider":
+        return lambda: session.run(outputs, feeds)
+    return lambda: run_bound(session, feeds, outputs)
 
 
 def profile_model(model_file: str | Path, *, hardware: str, model: str | None = None,

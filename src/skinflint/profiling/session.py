@@ -45,6 +45,24 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def visible_gpus() -> list[int]:
+    """The CUDA device ids this process may use, as ONNX Runtime numbers them: 0 .. n-1 over
+    CUDA_VISIBLE_DEVICES where it is set, else over the GPUs `nvidia-smi -L` lists (none when it
+    is absent)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return list(range(len([d for d in visible.split(",") if d.strip() and d.strip() != "-1"])))
+    import shutil
+    import subprocess
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return list(range(sum(line.startswith("GPU ") for line in out.splitlines())))
+
+
 def resolve_provider(name: str) -> str:
     """The ONNX Runtime provider for a registry name (or ``auto``), checked to be available here."""
     available = ort().get_available_providers()
@@ -73,8 +91,28 @@ class Threads:
                             f"{self.inter_op})", "pass a positive number of threads")
 
 
-def open_session(path: Path, provider: str, threads: Threads) -> Any:
-    """An InferenceSession of `path` on `provider` with explicit threads, sequential execution, full optimisation."""
+TRT_CACHE = Path(os.environ.get("SKINFLINT_TRT_CACHE", Path.home() / ".cache" / "skinflint" / "trt"))
+
+
+def session_providers(provider: str, device_id: int | None = None) -> list[Any]:
+    """The `providers` argument of an InferenceSession on `provider` (an ONNX Runtime name):
+    pinned to GPU `device_id` where given; TensorRT with its engine cache (engines are built per
+    input shape, once) and FP16 where the GPU has it, falling back to CUDA for the operators
+    TensorRT lacks; every GPU list ends with the CPU for the operators no GPU provider runs. The
+    runtime and `skinflint profile` both open their sessions so: a profile measures what serves."""
+    device = {} if device_id is None else {"device_id": int(device_id)}
+    if provider == PROVIDERS["cpu"]:
+        return [provider]
+    if provider == PROVIDERS["tensorrt"]:
+        trt = {**device, "trt_engine_cache_enable": True, "trt_engine_cache_path": str(TRT_CACHE),
+               "trt_fp16_enable": True}
+        return [(provider, trt), (PROVIDERS["cuda"], device), PROVIDERS["cpu"]]
+    return [(provider, device), PROVIDERS["cpu"]]
+
+
+def open_session(path: Path, provider: str, threads: Threads, device_id: int | None = None) -> Any:
+    """An InferenceSession of `path` on `provider` (on GPU `device_id` where given) with explicit
+    threads, sequential execution, full optimisation (session_providers says which providers)."""
     rt = ort()
     if not Path(path).is_file():
         raise SpecError(path, "", "ONNX model file not found", "check the path (skinflint zoo build DIR makes some)")
@@ -84,7 +122,9 @@ def open_session(path: Path, provider: str, threads: Threads) -> Any:
     options.execution_mode = rt.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = rt.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only: warnings would interleave with the progress bar
-    providers = [provider] if provider == PROVIDERS["cpu"] else [provider, PROVIDERS["cpu"]]
+    providers = session_providers(provider, device_id)
+    if provider == PROVIDERS["tensorrt"]:
+        TRT_CACHE.mkdir(parents=True, exist_ok=True)
     try:
         session = rt.InferenceSession(str(path), options, providers=providers)
     except Exception as e:  # onnxruntime raises its own exception types for bad files
@@ -95,6 +135,19 @@ def open_session(path: Path, provider: str, threads: Threads) -> Any:
         raise SpecError(path, "--provider", f"onnxruntime fell back to {session.get_providers()[0]} instead of "
                         f"{provider}", "check the GPU driver and CUDA/cuDNN libraries, or use --provider cpu")
     return session
+
+
+def run_bound(session: Any, feeds: dict[str, np.ndarray], output_names: list[str]) -> list[np.ndarray]:
+    """One run through IO binding, as a GPU worker runs its batches (runtime/workers.OnnxRunner):
+    inputs bound from host memory, outputs bound to host memory (no intermediate copies, no
+    per-run output allocation by ONNX Runtime); the outputs as host arrays."""
+    binding = session.io_binding()
+    for name, value in feeds.items():
+        binding.bind_cpu_input(name, np.ascontiguousarray(value))
+    for name in output_names:
+        binding.bind_output(name, "cpu")
+    session.run_with_iobinding(binding)
+    return binding.copy_outputs_to_cpu()
 
 
 def input_specs(session: Any, batch_size: int) -> list[tuple[str, tuple[int, ...], Any]]:

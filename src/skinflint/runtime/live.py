@@ -14,8 +14,9 @@ as control/transition.py says:
 
 Every request is served, refused or failed (with a reason) by the plan that was live when it
 arrived; none is dropped or answered twice. Workers the two plans share (transition's `keep`)
-are not carried over: the new runtime starts its own and the old one drains all of its, so a
-switch briefly pays for both plans (deviation from a worker-level hand-over; see docs/daynight.md).
+are handed over (runtime/handover.py, with make_runtime_factory): the new runtime takes them as
+they are and starts only the others; the old one drains on them too, and releases them to the
+new one instead of closing them.
 Time comes from an injected clock (seconds, any origin; `time.perf_counter` by default); the
 ticker and the drain wait in real time.
 """
@@ -34,6 +35,7 @@ from skinflint.control import ControlPolicy, RateEstimator, transition
 from skinflint.control.loop import LoopSettings, PlanCache, Switch, choose
 from skinflint.plan import Plan
 from skinflint.runtime.backends import Backend
+from skinflint.runtime.handover import HandoverBackend
 from skinflint.runtime.router import Runtime
 from skinflint.spec.types import Spec
 
@@ -136,6 +138,7 @@ class LiveRuntime:
         for t in list(self._drains):
             t.join(timeout=self.drain_timeout_s + 5)
         self._live.close()
+        getattr(self._make, "close", lambda: None)()     # the backend the runtimes shared
 
     # -- the loop ---------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -203,14 +206,27 @@ class LiveRuntime:
 
 
 def make_runtime_factory(spec: Spec, backend: Callable[[], Backend], **runtime_options: Any) -> Callable[[Plan], Runtime]:
-    """A `make_runtime(plan)` building a `Runtime` with a fresh backend from `backend()` and the
-    options; every runtime it makes reads one clock (unless `clock` is given), so an arrival time
-    taken from one is valid for the next."""
+    """A `make_runtime(plan)` building a `Runtime` with the options on one backend from `backend()`,
+    shared by every runtime it makes: the workers of the last runtime it made are offered to the
+    next, which takes those it needs as they are (runtime/handover.py). `make.handover` counts
+    what was started and reused; `make.close()` releases the backend (LiveRuntime.close calls it).
+    Every runtime it makes reads one clock (unless `clock` is given), so an arrival time taken
+    from one is valid for the next."""
     start = time.perf_counter()
     runtime_options.setdefault("clock", lambda: 1000.0 * (time.perf_counter() - start))
+    handover = HandoverBackend(backend())
+    last: list[Runtime] = []
 
     def make(plan: Plan) -> Runtime:
-        return Runtime(plan, spec, backend(), **runtime_options)
+        handover.offer(last[-1].router.hosts if last else [])
+        try:
+            rt = Runtime(plan, spec, handover, **runtime_options)
+        finally:
+            handover.withdraw()
+        last[:] = [rt]
+        return rt
+    make.handover = handover           # type: ignore[attr-defined]
+    make.close = handover.close_inner  # type: ignore[attr-defined]
     return make
 
 

@@ -87,9 +87,12 @@ class PrometheusMetrics(NullMetrics):
         depth = gauge(QUEUE_DEPTH, "Items waiting or running", ["module"], registry=r)
         workers = gauge(WORKERS, "Workers per module", ["module"], registry=r)
         inflight = gauge(IN_FLIGHT, "Requests in the runtime", registry=r)
+        sm = getattr(runtime, "sm", None)               # module k's name (a pooled module's dispatcher is its pool's)
+        names = [m.name for m in sm.modules] if sm is not None else [d.name for d in runtime.dispatchers]
         for k, d in enumerate(runtime.dispatchers):
-            depth.labels(d.name).set_function(lambda d=d: d.pending)
-            workers.labels(d.name).set(len(runtime.workers[k]))
+            name = names[k]
+            depth.labels(name).set_function(lambda d=d: d.pending)
+            workers.labels(name).set(len(runtime.workers[k]))
         inflight.set_function(lambda: runtime.in_flight)
         gauge(PLAN_COST, "USD per hour of the plan served", registry=r).set(plan.cost_per_hour)
         rented = gauge(PLAN_WORKERS, "Workers rented per hardware type", ["hardware"], registry=r)
@@ -129,3 +132,30 @@ class PrometheusMetrics(NullMetrics):
     def render(self) -> bytes:
         """The text exposition format."""
         return self._pc.generate_latest(self.registry)
+
+
+def render_labelled(metrics: dict[str, Any]) -> bytes:
+    """Several apps' PrometheusMetrics as one exposition (a fleet's /metrics): each family once,
+    its samples from every app with an `app` label added."""
+    import prometheus_client as pc
+    from prometheus_client.core import Metric
+
+    families: dict[str, Any] = {}
+    for app, m in metrics.items():
+        registry = getattr(m, "registry", None)
+        if registry is None:
+            continue
+        for fam in registry.collect():
+            merged = families.get(fam.name)
+            if merged is None:
+                merged = families[fam.name] = Metric(fam.name, fam.documentation, fam.type, fam.unit)
+            for sample in fam.samples:
+                merged.samples.append(sample._replace(labels={"app": app, **sample.labels}))
+
+    class _Fleet:
+        def collect(self) -> Any:
+            return iter(families.values())
+
+    registry = pc.CollectorRegistry(auto_describe=False)
+    registry.register(_Fleet())
+    return pc.generate_latest(registry)

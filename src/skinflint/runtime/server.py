@@ -25,6 +25,7 @@ from typing import Any
 
 from skinflint.errors import AddressError
 from skinflint.runtime.edge.app import EdgeApp
+from skinflint.runtime.edge.fleet import FleetApp
 from skinflint.runtime.edge.http import Limits, Server
 
 log = logging.getLogger("skinflint.edge")
@@ -121,7 +122,8 @@ def serve(runtime: Any, *, sock: socket.socket, token: str | None = None, limits
     """Serve `runtime` on the bound `sock` until SIGTERM or SIGINT, drain, close the runtime; the
     final counts (with `drained_s`, the drain's seconds, and `in_flight` left)."""
     limits = fit_connections(limits)
-    app = EdgeApp(runtime, token=token, max_frames=max_frames, timeout_s=timeout_s)
+    make = FleetApp if hasattr(runtime, "fleet") else EdgeApp     # a FleetRuntime: one EdgeApp per app
+    app = make(runtime, token=token, max_frames=max_frames, timeout_s=timeout_s)
     loop = new_loop()
     stop = asyncio.Event()
     stopped_at: list[float] = []

@@ -168,19 +168,43 @@ class SleepRunner:
 
 
 class OnnxRunner:
-    """One ONNX Runtime session on the CPU with one intra-op and one inter-op thread (two sessions
-    on two cores run ~1.9x one; more threads per session oversubscribe the cores)."""
+    """One ONNX Runtime session of one model. On the CPU: one intra-op and one inter-op thread
+    (two sessions on two cores run ~1.9x one; more threads per session oversubscribe the cores).
+    On a GPU (`provider` cuda or tensorrt, pinned to `device_id`; session.session_providers, as
+    `skinflint profile` opens them): batches go through IO binding (the input bound from host
+    memory straight into the session, outputs bound to host memory: no intermediate copies or
+    per-run output allocations), and a partial batch runs padded to the smallest of
+    `batch_sizes` that holds it, so that TensorRT only ever meets the shapes it was warmed for.
+    `warm_up()` runs every one of `batch_sizes` once (engines built, kernels chosen)."""
 
-    def __init__(self, path: str, provider: str = "cpu", intra_op: int = 1) -> None:
+    def __init__(self, path: str, provider: str = "cpu", intra_op: int = 1, device_id: int | None = None,
+                 batch_sizes: tuple[int, ...] = ()) -> None:
         from skinflint.profiling.session import Threads, open_session, resolve_provider
-        self.session = open_session(path, resolve_provider(provider), Threads(intra_op, 1))
+        self.provider = resolve_provider(provider)
+        self.device_id = device_id
+        self.session = open_session(path, self.provider, Threads(intra_op, 1), device_id)
         self.input_name = self.session.get_inputs()[0].name
         self.output_names = [o.name for o in self.session.get_outputs()]
+        self.on_gpu = provider in ("cuda", "tensorrt")
+        self.batch_sizes = tuple(sorted(batch_sizes))
+
+    def warm_up(self, item_shape: tuple[int, ...]) -> None:
+        """Run each batch size once on zeros of `item_shape` per item."""
+        for b in self.batch_sizes:
+            self(np.zeros((b, *item_shape), dtype=np.float32))
 
     def __call__(self, batch: np.ndarray) -> Outputs:
-        """Run the batch; outputs by name."""
-        values = self.session.run(self.output_names, {self.input_name: batch})
-        return dict(zip(self.output_names, values))
+        """Run the batch (padded on a GPU); outputs by name, one row per item of `batch`."""
+        from skinflint.profiling.session import run_bound
+        if not self.on_gpu:
+            values = self.session.run(self.output_names, {self.input_name: batch})
+            return dict(zip(self.output_names, values))
+        n = len(batch)
+        size = next((b for b in self.batch_sizes if b >= n), n)
+        if size > n:
+            batch = np.concatenate([batch, np.zeros((size - n, *batch.shape[1:]), dtype=batch.dtype)])
+        values = run_bound(self.session, {self.input_name: batch}, self.output_names)
+        return {name: v[:n] for name, v in zip(self.output_names, values)}
 
 
 def onnx_input_shape(path: str) -> tuple[int, ...]:

@@ -22,6 +22,7 @@ import numpy as np
 
 from skinflint.admission import Admission
 from skinflint.dispatch import EarlyClose
+from skinflint.dispatch.base import RUNTIME_CLOSE_MARGIN_MS
 from skinflint.plan import Plan
 from skinflint.sim.admit_check import run_with_admission
 from skinflint.sim.closing import run_closing, supports_closing
@@ -34,8 +35,9 @@ from skinflint.spec.types import Spec
 from skinflint.topology import SimModel, compile_model
 from skinflint.traffic import Traffic
 
-RUNTIME_EARLY_CLOSE = EarlyClose()
-"""What the runtime applies to every module (runtime.router): no margin."""
+RUNTIME_EARLY_CLOSE = EarlyClose(RUNTIME_CLOSE_MARGIN_MS)
+"""What the embedded runtime applies to every module (runtime.core); the Ray backend closes with a
+larger margin of its own (its hop per batch)."""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from skinflint.errors import SpecError
 from skinflint.spec.files import read_csv_rows, read_yaml_mapping
 from skinflint.spec.hardware import load_hardware
 from skinflint.spec.profiles import Row, read_profile_rows
-from skinflint.spec.types import Hardware
+from skinflint.spec.types import CPU, Execution, Hardware
 
 PREFIX = "catalog:"
 PRICE_COLUMNS = ("hardware", "instance", "usd_per_hour", "source")
@@ -44,8 +44,22 @@ class PricedHardware:
     source: str
 
     def to_hardware(self) -> Hardware:
-        """The planner's view: name and price only."""
-        return Hardware(self.name, self.price_per_hour)
+        """The planner's view: name, price, and how it executes (`catalog_execution`)."""
+        return Hardware(self.name, self.price_per_hour, catalog_execution(self.name, self.instance))
+
+
+GPU_FAMILIES = ("g4dn.", "g5.", "g6.", "p3.", "p4d.", "p4de.", "p5.")   # AWS GPU instance families
+RAY_ACCELERATORS = ("T4", "A10G", "L4", "V100", "A100", "H100")        # names ray.util.accelerators knows
+
+
+def catalog_execution(name: str, instance: str) -> Execution:
+    """How a bundled catalog type executes: a GPU instance family runs CUDA with one GPU per
+    worker (8 for an "x8" type), the accelerator named after the GPU (g4dn.* holds a T4); other
+    types are CPUs."""
+    if not instance.startswith(GPU_FAMILIES):
+        return CPU
+    gpu = "T4" if instance.startswith("g4dn.") else next((a for a in RAY_ACCELERATORS if name.startswith(a)), None)
+    return Execution("cuda", 8.0 if name.endswith(" x8") else 1.0, gpu)
 
 
 def _skypilot(h: PricedHardware) -> bool:

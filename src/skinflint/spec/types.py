@@ -9,12 +9,37 @@ from typing import Mapping
 from skinflint.traffic import Traffic
 
 
+PROVIDERS = ("cpu", "cuda", "tensorrt")
+"""How a worker type executes a model (ONNX Runtime's execution providers, skinflint.profiling.session)."""
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How one worker of a type runs: ONNX Runtime `provider` (cpu, cuda, tensorrt), the GPUs one
+    worker holds (`gpus`; a fraction where the type is a share of one device, 0 on a CPU) and the
+    accelerator it is (`accelerator`, as Ray names it, e.g. T4; None: not known)."""
+
+    provider: str = "cpu"
+    gpus: float = 0.0
+    accelerator: str | None = None
+
+    @property
+    def on_gpu(self) -> bool:
+        """Runs on a GPU (cuda or tensorrt)."""
+        return self.provider != "cpu"
+
+
+CPU = Execution()
+
+
 @dataclass(frozen=True)
 class Hardware:
-    """One worker type and the price of one worker of it (USD/h, whole instance)."""
+    """One worker type and the price of one worker of it (USD/h, whole instance), and how it
+    executes (a CPU unless the catalog says otherwise)."""
 
     name: str
     price_per_hour: float
+    execution: Execution = CPU
 
 
 @dataclass(frozen=True)

@@ -8,24 +8,30 @@ A backend makes the workers of a plan and knows each model's input shape:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Mapping, Protocol
 
 from skinflint.registry import Registry
 from skinflint.runtime.workers import BatchWorker
+from skinflint.spec.types import Hardware
 
 
 class Backend(Protocol):
-    """Makes workers (one per planned worker) and reports model input shapes."""
+    """Makes workers (one per planned worker) and reports model input shapes. The keywords
+    `hardware` (start) and `batch_sizes` (worker) are optional: the runtime leaves out those a
+    backend does not take (servers.with_optional)."""
 
     name: str
 
-    def start(self, needs: dict[str, int]) -> None:
-        """Get ready to host `needs[hardware]` workers of each hardware type."""
+    def start(self, needs: dict[str, int], hardware: Mapping[str, Hardware] | None = None) -> None:
+        """Get ready to host `needs[hardware]` workers of each hardware type (`hardware`: the
+        catalog, whose `execution` says how each type runs: CPU, or GPUs and how many)."""
         ...
 
-    def worker(self, models: dict[str, tuple[float, ...]], hardware: str, label: str) -> BatchWorker:
+    def worker(self, models: dict[str, tuple[float, ...]], hardware: str, label: str,
+               batch_sizes: Mapping[str, tuple[int, ...]] | None = None) -> BatchWorker:
         """A started worker on `hardware` running the given models (each with its profiled batch
-        times); with several models (a shared worker), `worker.view(model)` drives one."""
+        times, and the batch sizes it executes, warmed up first); with several models (a shared
+        worker), `worker.view(model)` drives one."""
         ...
 
     def input_shape(self, model: str) -> tuple[int, ...]:
