@@ -114,7 +114,7 @@ def test_a_switch_with_requests_in_flight_drains_the_old_plan_and_answers_each_o
 def test_workers_common_to_both_plans_are_handed_over_not_started_twice(app: Path):
     spec = load_spec(app)
     make = make_runtime_factory(spec, lambda: make_backend("embedded", runner="sleep"))
-    low, high = skinflint.plan(spec, rate=20), skinflint.plan(spec, rate=40)
+    low, high = skinflint.plan(spec, rate=20, traffic="uniform"), skinflint.plan(spec, rate=40, traffic="uniform")
     steps = transition(low, high)        # 20 req/s: one detector, one classifier; 40: two detectors, one classifier
     kept, started = sum(n for _, n in steps.keep), sum(n for _, n in steps.start)
     assert (kept, started) == (2, 1)
