@@ -133,9 +133,11 @@ class Oracle:
                         total, refused, "+".join(sorted(engines)), len(runs) == len(self.draws))
 
 
-def traffic_draws(spec: Spec, traffic: Traffic, rate: float, requests: int, rng: np.random.Generator) -> Draws:
-    """One seed's draws for the app under the traffic at `rate`: about `requests` arrivals."""
-    times = arrival_times(traffic, rate, requests, rng, spec.sources.get("app"))
+def traffic_draws(spec: Spec, traffic: Traffic, rate: float, requests: int, rng: np.random.Generator,
+                  duration_s: float | None = None) -> Draws:
+    """One seed's draws for the app under the traffic at `rate`: its first `requests` arrivals, or
+    those within `duration_s` seconds."""
+    times = arrival_times(traffic, rate, requests, rng, spec.sources.get("app"), duration_s)
     return draw(spec.app, traffic, times, rate, rng, jitter=traffic.jitter != "none")
 
 
@@ -146,7 +148,7 @@ def simulate_traffic(plan: Plan, spec: Spec, traffic: Traffic, duration_s: float
     rate = plan.offered_rate if rate is None else rate
     served = Served.of(plan, spec, traffic, rate)
     start = time.perf_counter()
-    trace, _, engine = served.run(traffic_draws(spec, traffic, rate, max(1, round(rate * duration_s)), rng))
+    trace, _, engine = served.run(traffic_draws(spec, traffic, rate, 0, rng, duration_s))
     assert trace is not None, "no miss budget: every run completes"
     names = {m.name: m.dispatch for m in served.model.modules}
     return SimResult(plan, served.model, trace, float(duration_s), engine, names, True, time.perf_counter() - start)

@@ -46,16 +46,21 @@ def arrival_process(traffic: Traffic, rate: float, base: str | Path | None = Non
 
 
 def arrival_times(traffic: Traffic, rate: float, requests: int, rng: np.random.Generator,
-                  base: str | Path | None = None) -> np.ndarray:
-    """About `requests` arrivals (the process's times over requests / rate seconds; a replay
-    gives its file's)."""
+                  base: str | Path | None = None, duration_s: float | None = None) -> np.ndarray:
+    """The first `requests` arrivals of the traffic (every one of a replay's file), or, given
+    `duration_s`, those within that many seconds."""
     process = arrival_process(traffic, rate, base)
-    duration_s = requests / rate
     if process.name == "replay":
         stamps = np.asarray(getattr(process, "stamps_ms"), dtype=float)
-        duration_s = (float(stamps[-1]) + 1.0) / 1000.0 if stamps.size else duration_s
-    times = np.asarray(process.times_ms(duration_s, rng), dtype=float)
-    return times
+        return np.asarray(process.times_ms((float(stamps[-1]) + 1.0) / 1000.0 if stamps.size else 1.0, rng))
+    if duration_s is not None:
+        return np.asarray(process.times_ms(duration_s, rng), dtype=float)
+    span = 1.25 * requests / rate + 1.0
+    while True:   # long enough for `requests` arrivals (a short draw is drawn again, twice as long)
+        times = np.asarray(process.times_ms(span, rng), dtype=float)
+        if times.size >= requests:
+            return times[:requests]
+        span *= 2
 
 
 __all__ = ["arrival_process", "arrival_times"]
