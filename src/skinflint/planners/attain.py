@@ -29,6 +29,7 @@ from skinflint.errors import SkinflintError
 from skinflint.plan import Plan, TrafficCheck
 from skinflint.planners.base import Planner, PlanOptions, planned_spec
 from skinflint.sim.attainment import Measured, Oracle
+from skinflint.sim.traffic_run import arrival_process
 from skinflint.spec.types import Spec
 from skinflint.traffic import Traffic
 
@@ -53,10 +54,23 @@ class TargetUnreachable(SkinflintError):
                          f"{best:.4f} at headroom {headroom:g} (lower the target, raise slo_ms, or add faster hardware)")
 
 
+BURST_CYCLES = 20
+"""Burst cycles (calm + burst) each seed's run spans under bursty arrivals."""
+
+
 def requests_per_seed(target: float) -> int:
     """Enough requests per seed that a miss rate of 1 - target is seen about 25 times, within
-    [5,000, 50,000]."""
-    return int(min(50_000, max(5_000, math.ceil(25.0 / max(1.0 - target, 1e-9)))))
+    [12,500, 50,000] (shorter runs of a near-saturated plan misjudge it: its queue's busy periods
+    outlast them)."""
+    return int(min(50_000, max(12_500, math.ceil(25.0 / max(1.0 - target, 1e-9)))))
+
+
+def burst_requests(traffic: Traffic, rate: float, base: str | None = None) -> int:
+    """Requests in BURST_CYCLES of the traffic's burst cycle (0 without bursts): most of a bursty
+    traffic's randomness is in how long its bursts last, so a run must see many (capped at
+    400,000 requests)."""
+    cycle_s = getattr(arrival_process(traffic, rate, base), "cycle_s", 0.0)
+    return int(min(400_000, math.ceil(BURST_CYCLES * cycle_s * rate)))
 
 
 def plan_seeds(seed: int, count: int = SEEDS_PER_PLAN) -> tuple[int, ...]:
@@ -64,15 +78,16 @@ def plan_seeds(seed: int, count: int = SEEDS_PER_PLAN) -> tuple[int, ...]:
     return tuple(1_000_003 * seed + k for k in range(1, count + 1))
 
 
-def sampling(traffic: Traffic) -> tuple[int, int]:
+def sampling(traffic: Traffic, rate: float, base: str | None = None) -> tuple[int, int]:
     """(seeds, requests per seed) of the oracle. Most of a traffic's randomness is inside a run, so
-    a few long runs; a few periodic cameras are random mostly in their phases, drawn once per
-    run, so many short runs (a plan must hold for nearly every phase draw: accepted on 64 of
-    them, a fresh draw falls below the check about 1 time in 65 at worst, and rarely so)."""
+    a few long runs, each spanning BURST_CYCLES bursts where the traffic has them; a few periodic
+    cameras are random mostly in their phases, drawn once per run, so many short runs (a plan
+    must hold for nearly every phase draw: accepted on 64 of them, a fresh draw falls below the
+    check about 1 time in 65 at worst, and rarely so)."""
     per_seed = requests_per_seed(traffic.target)
     if traffic.kind == "cameras":
         return CAMERA_SEEDS, max(1_000, per_seed // 16)
-    return SEEDS_PER_PLAN, per_seed
+    return SEEDS_PER_PLAN, max(per_seed, burst_requests(traffic, rate, base))
 
 
 def accepts(measured: Measured, target: float) -> bool:
@@ -194,7 +209,7 @@ def plan_for_traffic(spec: Spec, options: PlanOptions, planner: Planner, per_mod
     check and references recorded; `per_module` adds step 2 (the default planner)."""
     traffic = options.traffic
     assert traffic is not None
-    count, per_seed = sampling(traffic)
+    count, per_seed = sampling(traffic, spec.app.rate, spec.sources.get("app"))
     seeds = plan_seeds(options.seed, count)
     oracle = Oracle(spec, traffic, seeds, per_seed)
     search = Search(spec, options, planner, oracle)

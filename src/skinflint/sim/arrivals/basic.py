@@ -90,6 +90,12 @@ class Bursty:
                              f"(got {self.share} x {self.ratio})")
 
     @property
+    def cycle_s(self) -> float:
+        """Mean length of one calm period and one burst: the time scale of the process's slow
+        randomness (a run must span many of them to say what a plan attains)."""
+        return self.burst_s / self.share
+
+    @property
     def calm_rate(self) -> float:
         """Rate between bursts: (rate - share * ratio * rate) / (1 - share)."""
         return max(0.0, self.rate * (1 - self.share * self.ratio) / (1 - self.share))
