@@ -38,28 +38,33 @@ given up as hopeless (its exactly known refusals grow by few a round in a conges
 @numba.njit(cache=True, nogil=True)
 def _backlogs(t, closed, launched, size):  # pragma: no cover  (compiled; tested through decisions)
     """Items in batches closed and not yet launched at each time of t (ascending), events at t
-    counted after the decision (first array) and before it (second). One merge over the batches
-    sorted by close and by launch time."""
-    by_close = np.argsort(closed, kind="mergesort")
-    by_launch = np.argsort(launched, kind="mergesort")
-    n = by_close.size
-    after = np.empty(t.size, np.int64)
-    before = np.empty(t.size, np.int64)
+    counted after the decision (first array) and before it (second). Only batches that waited
+    for their worker (launched after they closed) ever count; one merge over those, sorted by
+    close and by launch time."""
+    waited = np.flatnonzero(launched > closed)
+    c_at, l_at, sizes = closed[waited], launched[waited], size[waited]
+    by_close = np.argsort(c_at, kind="mergesort")
+    by_launch = np.argsort(l_at, kind="mergesort")
+    n = waited.size
+    after = np.zeros(t.size, np.int64)
+    before = np.zeros(t.size, np.int64)
+    if n == 0:
+        return after, before
     c_lt = c_le = l_lt = l_le = 0
     n_c_lt = n_c_le = n_l_lt = n_l_le = 0
     for k in range(t.size):
         x = t[k]
-        while c_lt < n and closed[by_close[c_lt]] < x:
-            n_c_lt += size[by_close[c_lt]]
+        while c_lt < n and c_at[by_close[c_lt]] < x:
+            n_c_lt += sizes[by_close[c_lt]]
             c_lt += 1
-        while c_le < n and closed[by_close[c_le]] <= x:
-            n_c_le += size[by_close[c_le]]
+        while c_le < n and c_at[by_close[c_le]] <= x:
+            n_c_le += sizes[by_close[c_le]]
             c_le += 1
-        while l_lt < n and launched[by_launch[l_lt]] < x:
-            n_l_lt += size[by_launch[l_lt]]
+        while l_lt < n and l_at[by_launch[l_lt]] < x:
+            n_l_lt += sizes[by_launch[l_lt]]
             l_lt += 1
-        while l_le < n and launched[by_launch[l_le]] <= x:
-            n_l_le += size[by_launch[l_le]]
+        while l_le < n and l_at[by_launch[l_le]] <= x:
+            n_l_le += sizes[by_launch[l_le]]
             l_le += 1
         after[k] = n_c_lt - n_l_lt
         before[k] = n_c_le - n_l_le
@@ -75,11 +80,14 @@ def _own_batches(at, closed, launched, size, item_request, firsts):  # pragma: n
     s = 0
     for q in range(size.size):
         e = s + size[q]
+        if launched[q] == closed[q]:   # never in a backlog
+            s = e
+            continue
         lo, hi = item_request[s], item_request[e - 1]
         r = np.searchsorted(at[lo:hi + 1], closed[q]) + lo
         while r <= hi and at[r] == closed[q]:
             if firsts[r + 1] > firsts[r]:
-                out[r] += 0 if launched[q] == closed[q] else size[q]
+                out[r] += size[q]
             r += 1
         s = e
     return out
