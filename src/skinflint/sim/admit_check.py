@@ -18,7 +18,7 @@ its entry modules (arrival + hop_ms), as the event engine decides it.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable
+from typing import Callable, Sequence
 
 import numba
 import numpy as np
@@ -36,24 +36,60 @@ given up as hopeless (its exactly known refusals grow by few a round in a conges
 
 
 @numba.njit(cache=True, nogil=True)
-def _backlog_at(t, closed, launched, size, strict):  # pragma: no cover  (compiled; tested through decisions)
-    """Items in batches closed and not yet launched at each time of t (ascending): events at t
-    count as after the decision (`strict`) or before it. One merge over the batches sorted by
+def _backlogs(t, closed, launched, size):  # pragma: no cover  (compiled; tested through decisions)
+    """Items in batches closed and not yet launched at each time of t (ascending), events at t
+    counted after the decision (first array) and before it (second). Only batches that waited
+    for their worker (launched after they closed) ever count; one merge over those, sorted by
     close and by launch time."""
-    by_close = np.argsort(closed, kind="mergesort")
-    by_launch = np.argsort(launched, kind="mergesort")
-    out = np.empty(t.size, np.int64)
-    i = j = 0
-    in_closed = in_launched = 0
+    waited = np.flatnonzero(launched > closed)
+    c_at, l_at, sizes = closed[waited], launched[waited], size[waited]
+    by_close = np.argsort(c_at, kind="mergesort")
+    by_launch = np.argsort(l_at, kind="mergesort")
+    n = waited.size
+    after = np.zeros(t.size, np.int64)
+    before = np.zeros(t.size, np.int64)
+    if n == 0:
+        return after, before
+    c_lt = c_le = l_lt = l_le = 0
+    n_c_lt = n_c_le = n_l_lt = n_l_le = 0
     for k in range(t.size):
         x = t[k]
-        while i < by_close.size and (closed[by_close[i]] < x or (not strict and closed[by_close[i]] == x)):
-            in_closed += size[by_close[i]]
-            i += 1
-        while j < by_launch.size and (launched[by_launch[j]] < x or (not strict and launched[by_launch[j]] == x)):
-            in_launched += size[by_launch[j]]
-            j += 1
-        out[k] = in_closed - in_launched
+        while c_lt < n and c_at[by_close[c_lt]] < x:
+            n_c_lt += sizes[by_close[c_lt]]
+            c_lt += 1
+        while c_le < n and c_at[by_close[c_le]] <= x:
+            n_c_le += sizes[by_close[c_le]]
+            c_le += 1
+        while l_lt < n and l_at[by_launch[l_lt]] < x:
+            n_l_lt += sizes[by_launch[l_lt]]
+            l_lt += 1
+        while l_le < n and l_at[by_launch[l_le]] <= x:
+            n_l_le += sizes[by_launch[l_le]]
+            l_le += 1
+        after[k] = n_c_lt - n_l_lt
+        before[k] = n_c_le - n_l_le
+    return after, before
+
+
+@numba.njit(cache=True, nogil=True)
+def _own_batches(at, closed, launched, size, item_request, firsts):  # pragma: no cover  (compiled)
+    """Per request r of the run: items of batches that close at its decision time at[r] and hold
+    an item of r, net of those that also launch then. Its own item made them, after its decision,
+    so they are not yet in the backlog it sees, whichever order simultaneous events take."""
+    out = np.zeros(at.size, np.int64)
+    s = 0
+    for q in range(size.size):
+        e = s + size[q]
+        if launched[q] == closed[q]:   # never in a backlog
+            s = e
+            continue
+        lo, hi = item_request[s], item_request[e - 1]
+        r = np.searchsorted(at[lo:hi + 1], closed[q]) + lo
+        while r <= hi and at[r] == closed[q]:
+            if firsts[r + 1] > firsts[r]:
+                out[r] += size[q]
+            r += 1
+        s = e
     return out
 
 
@@ -67,18 +103,25 @@ def _estimates(admission: Admission, backlog: list[np.ndarray]) -> np.ndarray:
 
 
 def decisions(admission: Admission, arrival: np.ndarray, admitted: np.ndarray, trace: Trace,
-              batches: Batches) -> np.ndarray | None:
+              batches: Batches, firsts: Sequence[np.ndarray]) -> np.ndarray | None:
     """Whom the rule refuses, every request of `arrival` decided on the run `trace` of the
-    `admitted` ones (their indices); None if the order of simultaneous events matters."""
+    `admitted` ones (their indices; `firsts`: the run's items per module, Draws.firsts); None if
+    the order of simultaneous events matters."""
     done = np.sort(np.where(np.isnan(trace.done_ms), np.inf, trace.done_ms))
     earlier = np.searchsorted(admitted, np.arange(arrival.size), side="left")   # admitted requests before each
     at = arrival + admission.hop_ms    # decided when it reaches its entry modules, as the engine does
+    after, before = [], []
+    for (closed, launched), mt, s, f in zip(batches, trace.modules, admission.stages, firsts):
+        strict, loose = _backlogs(at, closed, launched, mt.batch_size)
+        after.append(strict)
+        if not s.parents:   # an entry module's batch closing at an arrival is closed by it, after its decision
+            before.append(strict)
+        else:               # so is one its item reaches at once (after modules it brings no item to)
+            loose[admitted] -= _own_batches(at[admitted], closed, launched, mt.batch_size, mt.item_request, f)
+            before.append(loose)
     out = []
-    for strict in (True, False):
+    for strict, backlog in ((True, after), (False, before)):
         in_flight = earlier - np.searchsorted(done, at, side="left" if strict else "right")
-        # an entry module's batch closing at an arrival is closed by it, after its decision
-        backlog = [_backlog_at(at, closed, launched, mt.batch_size, strict or not s.parents)
-                   for (closed, launched), mt, s in zip(batches, trace.modules, admission.stages)]
         out.append((in_flight >= admission.max_in_flight) | (_estimates(admission, backlog) > admission.slo_ms))
     return out[0] if np.array_equal(out[0], out[1]) else None
 
@@ -133,8 +176,9 @@ def run_with_admission(run: Run, admission: Admission, draws: Draws, miss_budget
     refused = np.zeros(arrival.size, dtype=bool)
     for rounds in range(1, MAX_ROUNDS + 1):
         admitted = np.flatnonzero(~refused)
-        trace, batches = run(without(draws, refused) if refused.any() else draws)
-        decided = decisions(admission, arrival, admitted, trace, batches)
+        ran = without(draws, refused) if refused.any() else draws
+        trace, batches = run(ran)
+        decided = decisions(admission, arrival, admitted, trace, batches, ran.firsts)
         if decided is None:
             return None
         differ = decided != refused

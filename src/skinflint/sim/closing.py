@@ -147,13 +147,19 @@ def module_release(sm: SimModel, k: int, arrival: np.ndarray, done_at: list[np.n
     return arrival + sm.hop_ms if sm.hop_ms else arrival
 
 
-def request_done(firsts: np.ndarray, release: np.ndarray, item_done: np.ndarray) -> np.ndarray:
-    """When each request is done at a module: its last item's end (its release if it has none)."""
-    counts = np.diff(firsts)
+@numba.njit(cache=True, nogil=True)
+def request_done(item_request, release, end, size):  # pragma: no cover  (compiled)
+    """When each request is done at a module: the last end of its items' batches (taken in
+    index order: `end`, `size` per batch), or its release if it has none there (a batch ends
+    after every item in it was released, so the max with the release changes nothing else)."""
     done = release.copy()
-    some = counts > 0
-    if item_done.size:
-        done[some] = np.maximum.reduceat(item_done, firsts[:-1][some])
+    j = 0
+    for q in range(size.size):
+        for _ in range(size[q]):
+            r = item_request[j]
+            if end[q] > done[r]:
+                done[r] = end[q]
+            j += 1
     return done
 
 
@@ -185,7 +191,7 @@ def run_closing(sm: SimModel, draws: Draws, jitter: list[tuple[np.ndarray, np.nd
                                                                  close_before, mu, sigma, offset, cycle,
                                                                  draws.skipped_ms[k] + sm.hop_ms
                                                                  if draws.skipped_ms else -math.inf)
-        done_at.append(request_done(firsts, release, np.repeat(start + dur, size)))
+        done_at.append(request_done(item_req, release, start + dur, size))
         closes.append((closed, launch))
         traces.append(ModuleTrace(m.name, item_req, ready, None, worker, start, dur, size))
     exits = [done_at[k] for k, m in enumerate(sm.modules) if m.is_exit]
