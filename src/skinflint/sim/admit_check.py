@@ -27,7 +27,9 @@ from skinflint.admission import Admission
 from skinflint.sim.draws import Draws
 from skinflint.sim.trace import REFUSED, Trace
 
-Batches = list[tuple[np.ndarray, np.ndarray]]
+Batches = list[tuple[np.ndarray, ...]]
+"""Per module, each batch's (close, launch) times; or (queued, taken, None): one item each, both
+sorted, where what waits is counted per item, not per batch of the trace (sim.central)."""
 Run = Callable[[Draws], tuple[Trace, Batches]]
 MAX_ROUNDS = 40
 HOPELESS_ROUNDS, HOPELESS_FACTOR = 3, 4
@@ -57,6 +59,12 @@ def _backlog_at(t, closed, launched, size, strict):  # pragma: no cover  (compil
     return out
 
 
+def _sorted_backlog_at(t: np.ndarray, queued: np.ndarray, taken: np.ndarray, strict: bool) -> np.ndarray:
+    """_backlog_at for one-item entries with both times sorted: queued by t less taken by t."""
+    side = "left" if strict else "right"
+    return np.searchsorted(queued, t, side) - np.searchsorted(taken, t, side)
+
+
 def _estimates(admission: Admission, backlog: list[np.ndarray]) -> np.ndarray:
     """admission.estimate_ms for every request at once (slowdown 1, as in simulation)."""
     finish: list[np.ndarray] = []
@@ -77,8 +85,9 @@ def decisions(admission: Admission, arrival: np.ndarray, admitted: np.ndarray, t
     for strict in (True, False):
         in_flight = earlier - np.searchsorted(done, at, side="left" if strict else "right")
         # an entry module's batch closing at an arrival is closed by it, after its decision
-        backlog = [_backlog_at(at, closed, launched, mt.batch_size, strict or not s.parents)
-                   for (closed, launched), mt, s in zip(batches, trace.modules, admission.stages)]
+        backlog = [_backlog_at(at, b[0], b[1], mt.batch_size, strict or not s.parents) if len(b) == 2 else
+                   _sorted_backlog_at(at, b[0], b[1], strict or not s.parents)
+                   for b, mt, s in zip(batches, trace.modules, admission.stages)]
         out.append((in_flight >= admission.max_in_flight) | (_estimates(admission, backlog) > admission.slo_ms))
     return out[0] if np.array_equal(out[0], out[1]) else None
 
