@@ -22,6 +22,7 @@ class CentralQueuePolicy(AdaptivePolicy):
 
     name = "central-queue"
     eager = True
+    needs_timers = True   # every decision is a timer (the simulator runs timers only where asked)
 
     def arrive(self, index: int, now: float, deadline: float) -> Sequence[Launch]:
         """Queue the item; the idle workers take it at this instant's timer."""

@@ -13,8 +13,8 @@
                  grow batch      the smallest larger profiled batch size that frees a replica,
                                  with the fewest replicas that stay feasible
                  remove replica  one replica fewer
-                 downgrade hw    the next cheaper hardware type, the largest profiled batch up to
-                                 the current one, the fewest replicas that stay feasible and cost less
+                 downgrade hw    the next cheaper hardware type at the profiled batch that needs the
+                                 fewest replicas to stay feasible, if that costs less
                until no action saves money
   budgets      InferLine has none; the plan records each stage's batch time as its W and splits the
                rest of the SLO toward the exits (nexus.give_slack_to_exits), bookkeeping only
@@ -202,9 +202,13 @@ class Search:
             return None
         h = cheaper[0]
         sizes = self.spec.profiles.get(self.spec.app.module(self.names[k]).model, h).batch_sizes
-        batch = max((b for b in sizes if b <= s.batch), default=sizes[0])
         most = math.ceil(s.replicas * price / self.spec.price(h) * (1 - RTOL)) - 1   # costs less than now
-        return self.fewest(state, k, h, batch, most)
+        best: State | None = None
+        for batch in sizes:   # the batch with the fewest feasible replicas (the smallest such batch)
+            got = self.fewest(state, k, h, batch, most if best is None else best[k].replicas - 1)
+            if got is not None:
+                best = got
+        return best
 
     def minimise(self, state: State) -> State:
         """The greedy: the feasible action that saves the most, until none saves anything."""
