@@ -8,23 +8,15 @@ than a batch holds, the engine queues them in event order and the fast path in i
 
 from __future__ import annotations
 
-import numpy as np
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skinflint.admission import Admission
 from skinflint.dispatch import EarlyClose
 from skinflint.planners import PlanOptions
 from skinflint.planners.inferline import Stage, least_replicas, to_plan
-from skinflint.sim import make_arrivals
-from skinflint.sim.admit_check import run_with_admission
 from skinflint.sim.central import run_central, supports_central
-from skinflint.sim.draws import draw
-from skinflint.sim.traffic_run import run_event_engine
 from skinflint.topology import compile_model
-from skinflint.traffic import Traffic
-from tests.property.test_sim_closing import _Run
-from tests.property.test_sim_paths_agree import assert_same
+from tests.property.test_sim_closing import assert_fast_path_is_the_engine, random_run
 from tests.strategies import specs
 
 
@@ -56,18 +48,6 @@ def test_central_fast_path_with_admission_equals_the_event_engine(case, kind, ji
     assert plan is not None
     sm = compile_model(plan, spec)
     assert supports_central(sm)
-    rng = np.random.default_rng(seed)
-    times = make_arrivals(kind, rate=plan.rate * load).times_ms(600.0 / plan.rate, rng)
-    draws = draw(spec.app, Traffic(kind, fanout), times, plan.rate * load, rng, jitter)
-    params = [(np.full(len(m.workers), -0.005), np.linspace(0.05, 0.15, len(m.workers))) for m in sm.modules]
-    params = params if jitter else None
+    draws, params, admission = random_run(spec, plan, sm, kind, fanout, jitter, load, limit, seed)
     close = EarlyClose(5.0)
-    admission = Admission.for_model(sm, plan.rate * load, limit)
-    got = run_with_admission(lambda d: run_central(sm, d, params, close), admission, draws)
-    if got is None:
-        event("fast path gave up (simultaneous events decide)")
-        return
-    trace, _, refused = got
-    event(f"refused: {'some' if refused else 'none'}")
-    expected = run_event_engine(plan, sm, draws, params, admission, close)
-    assert_same(_Run(trace), _Run(expected))
+    assert_fast_path_is_the_engine(run_central, plan, sm, draws, params, admission, close)

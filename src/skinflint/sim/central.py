@@ -24,7 +24,7 @@ import numpy as np
 
 from skinflint.dispatch.base import EarlyClose
 from skinflint.model import CENTRAL_QUEUE
-from skinflint.sim.closing import module_release, request_done
+from skinflint.sim.closing import exits_done, module_items, request_done
 from skinflint.sim.draws import Draws
 from skinflint.sim.trace import COMPLETED, ModuleTrace, Trace
 from skinflint.topology import SimModel
@@ -89,19 +89,13 @@ def run_central(sm: SimModel, draws: Draws, jitter: list[tuple[np.ndarray, np.nd
     returns, per module, (arrival, batch start, None) of the items that waited, both sorted: what
     admission's backlog counts."""
     arrival = draws.arrival_ms
-    n = arrival.size
-    requests = np.arange(n, dtype=np.int64)
     done_at: list[np.ndarray] = []
     traces: list[ModuleTrace] = []
     backlog: list[tuple[np.ndarray, ...]] = []
     empty = np.zeros(0)
     for k, m in enumerate(sm.modules):
-        release = module_release(sm, k, arrival, done_at)
+        release, item_req, ready = module_items(sm, k, draws, done_at)
         firsts = draws.firsts[k]
-        item_req = np.repeat(requests, np.diff(firsts))
-        ready = release[item_req]
-        if draws.offsets_ms[k] is not None:
-            ready = ready + draws.offsets_ms[k]
         order = np.argsort(ready, kind="stable")
         sizes, table = _tables(m.workers)
         normals = draws.normals[k] if jitter is not None and draws.normals[k] is not None else empty
@@ -113,9 +107,8 @@ def run_central(sm: SimModel, draws: Draws, jitter: list[tuple[np.ndarray, np.nd
         waited = begun > ready[order]     # an item taken at once is never backlog
         backlog.append((ready[order][waited], begun[waited], None))
         traces.append(ModuleTrace(m.name, item_req, ready, item_batch, worker, start, dur, size))
-    exits = [done_at[k] for k, m in enumerate(sm.modules) if m.is_exit]
-    done = np.maximum.reduce(exits) if len(exits) > 1 else exits[0]
-    return Trace(arrival, done, np.full(n, COMPLETED, dtype=np.int8), tuple(traces)), backlog
+    return Trace(arrival, exits_done(sm, done_at), np.full(arrival.size, COMPLETED, dtype=np.int8),
+                 tuple(traces)), backlog
 
 
 __all__ = ["queue_batches", "run_central", "supports_central"]
