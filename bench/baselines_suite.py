@@ -16,6 +16,15 @@ is *confirmed* (no item after its module's promise, no request after the SLO:
 module's items can miss their own module's promise by up to that lag while the SLO still holds.
 
     .venv/bin/python bench/baselines_suite.py [--out bench/results] [--quick] [--fanout-lag] [--no-sim]
+
+At equal attainment (`--traffic poisson`, `--target 0.999` by default with it; any arrivals of
+`skinflint plan --traffic`): every planner gets the same traffic and target and its own smallest
+headroom that reaches it (planners/attain.py, as `skinflint compare`); per baseline (nexus,
+harpagon, inferline, naive, triton) the cost ratio to skinflint's default planner — geometric
+mean, worst, and the count of workloads where skinflint is costlier. Slow (every plan searched
+on the simulator): `--sample N` runs a deterministic subset of N workloads, with a progress bar.
+
+    .venv/bin/python bench/baselines_suite.py --traffic poisson [--target 0.999] [--sample 20]
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ import numpy as np
 from skinflint.plan import Plan
 from skinflint.planners import PlanOptions
 from skinflint.planners.solve.bounds import configs_by_module, smallest_feasible_slo
+from skinflint.errors import SkinflintError
 from skinflint.report.compare import compare_rows
 from skinflint.sim import promise_violations, simulate
 from skinflint.sim.arrivals import make_arrivals
@@ -40,6 +50,7 @@ from skinflint.sim.fidelity import settling_requests
 from skinflint.spec.hardware import load_hardware
 from skinflint.spec.profiles import load_profiles
 from skinflint.spec.types import App, Module, Spec
+from skinflint.traffic import Traffic
 
 DATA = Path(__file__).resolve().parent / "data"
 PLANNERS = ("harpagon", "nexus", "naive", "even-split", "even-split-single")
@@ -128,24 +139,130 @@ def run_suite(quick: bool = False, fanout_lag: bool = False, sim: bool = True) -
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the padded-batch notes of the loader
         profiles = load_profiles([DATA / "profiles.csv"])
+    out = []
+    for app, hw_name, rate, factor in workloads(quick):
+        spec = workload_spec(app, HARDWARE_SETS[hw_name], rate, factor, catalog, profiles, fanout_lag)
+        options = PlanOptions(fanout_lag=fanout_lag)
+        for row in compare_rows(spec, PLANNERS, options, simulate=False):
+            p = row.plan
+            out.append(Result(app, hw_name, rate, factor, spec.app.slo_ms, row.planner,
+                              p.cost_per_hour if p else None, row.ratio_to_optimal,
+                              p.gap if p else None, p.planning_ms if p else None,
+                              len(p.shared_workers) if p else 0,
+                              simulate_columns(p, spec) if p and sim else None))
+    return out
+
+
+TRAFFIC_PLANNERS = ("nexus", "harpagon", "inferline", "naive", "triton")
+
+
+def workloads(quick: bool = False) -> list[tuple[str, str, float, float]]:
+    """(app, hardware set, rate, SLO factor) of the suite, in its order."""
     apps = list(APPS)[::2] if quick else list(APPS)
     rates = RATES[::2] if quick else RATES
     factors = SLO_FACTORS[::2] if quick else SLO_FACTORS
-    out = []
-    for app in apps:
-        for hw_name, hw in HARDWARE_SETS.items():
-            for rate in rates:
-                for factor in factors:
-                    spec = workload_spec(app, hw, rate, factor, catalog, profiles, fanout_lag)
-                    options = PlanOptions(fanout_lag=fanout_lag)
-                    for row in compare_rows(spec, PLANNERS, options, simulate=False):
-                        p = row.plan
-                        out.append(Result(app, hw_name, rate, factor, spec.app.slo_ms, row.planner,
-                                          p.cost_per_hour if p else None, row.ratio_to_optimal,
-                                          p.gap if p else None, p.planning_ms if p else None,
-                                          len(p.shared_workers) if p else 0,
-                                          simulate_columns(p, spec) if p and sim else None))
-    return out
+    return [(a, h, r, f) for a in apps for h in HARDWARE_SETS for r in rates for f in factors]
+
+
+def sample(items: list, n: int | None, seed: int = 0) -> list:
+    """A deterministic subset of n items, in their order (all of them for n None or >= len)."""
+    if n is None or n >= len(items):
+        return list(items)
+    keep = np.sort(np.random.default_rng(seed).choice(len(items), size=n, replace=False))
+    return [items[k] for k in keep]
+
+
+@dataclass(frozen=True)
+class AtTarget:
+    """One planner on one workload at equal attainment: its cost, ratio to skinflint's, headroom."""
+
+    workload: str
+    planner: str
+    cost: float | None
+    ratio: float | None
+    headroom: float | None
+    attained: float | None
+    planning_ms: float | None
+    message: str = ""
+
+
+def run_traffic_suite(traffic: Traffic, n: int | None, quick: bool = False) -> tuple[list[AtTarget], list[str]]:
+    """Every planner at the traffic's target on the sampled workloads (a progress bar on stderr);
+    also the workloads where skinflint itself reaches no plan."""
+    from rich.progress import track
+
+    catalog = load_hardware(DATA / "hardware.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        profiles = load_profiles([DATA / "profiles.csv"])
+    out, skipped = [], []
+    for app, hw_name, rate, factor in track(sample(workloads(quick), n), description="planning at the target",
+                                           transient=True):
+        spec = workload_spec(app, HARDWARE_SETS[hw_name], rate, factor, catalog, profiles)
+        name = f"{app}/{hw_name}/{rate:g}req/s/{factor:g}x"
+        try:
+            rows = compare_rows(spec, TRAFFIC_PLANNERS, PlanOptions(traffic=traffic), simulate=False)
+        except SkinflintError as e:
+            skipped.append(f"{name}: {e}")
+            continue
+        for r in rows:
+            p = r.plan
+            out.append(AtTarget(name, r.planner, p.cost_per_hour if p else None, r.ratio_to_optimal,
+                                p.headroom if p else None, p.check.attained if p and p.check else None,
+                                p.planning_ms if p else None, r.message))
+    return out, skipped
+
+
+def traffic_summary(results: list[AtTarget], traffic: Traffic) -> list[str]:
+    """Per baseline: plans found, geo-mean and worst cost ratio to skinflint, where skinflint is costlier."""
+    n = len({r.workload for r in results})
+    lines = [f"{n} workloads at equal attainment: {traffic.describe()} (each planner its own smallest headroom)",
+             "| planner | plans | geomean × skinflint | worst × skinflint | highest × skinflint | skinflint costlier "
+             "| no plan | headroom (median) | plan ms p50 |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for planner in ("optimal",) + TRAFFIC_PLANNERS:
+        rs = [r for r in results if r.planner == planner]
+        ok = [r for r in rs if r.cost is not None and r.ratio is not None]
+        if not rs:
+            continue
+        ratios = [r.ratio for r in ok]
+        lines.append(f"| {planner} | {len(ok)} | {geomean(ratios):.3f} | {min(ratios, default=math.nan):.3f} | "
+                     f"{max(ratios, default=math.nan):.3f} | "
+                     f"{sum(x < 1 - EXACT for x in ratios)} | {len(rs) - len(ok)} | "
+                     f"{np.median([r.headroom for r in ok]) if ok else math.nan:.2f} | "
+                     f"{np.median([r.planning_ms for r in ok]) if ok else math.nan:.0f} |")
+    lines.append('\n"worst": the baseline\'s lowest ratio (below 1: cheaper than skinflint there); "skinflint '
+                 'costlier": workloads where the baseline\'s plan costs less')
+    return lines
+
+
+def write_traffic_csv(results: list[AtTarget], path: Path) -> None:
+    fields = ["workload", "planner", "cost", "ratio", "headroom", "attained", "planning_ms", "message"]
+    with path.open("w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(fields)
+        for r in results:
+            values = [getattr(r, k) for k in fields]
+            w.writerow(["" if v is None else round(v, 6) if isinstance(v, float) else v for v in values])
+
+
+def traffic_main(args: argparse.Namespace, argv: list[str]) -> int:
+    """The equal-attainment run: summary printed, CSV written via record.result_path."""
+    from record import result_path
+
+    traffic = Traffic.parse(args.traffic, target=args.target)
+    if traffic.is_worst_case and traffic.target == 1:
+        print("--traffic uniform is the default run (MODEL.md's worst case): drop --traffic")
+        return 2
+    results, skipped = run_traffic_suite(traffic, args.sample, args.quick)
+    print("\n".join(traffic_summary(results, traffic)))
+    if skipped:
+        print(f"\nworkloads where skinflint's planner reaches no plan ({len(skipped)}):")
+        for s in skipped:
+            print(f"  {s}")
+    path = result_path("baselines", argv, ".csv", args.out)
+    write_traffic_csv(results, path)
+    print(f"wrote {path}")
+    return 0
 
 
 def geomean(values: list[float]) -> float:
@@ -255,8 +372,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a small subset (smoke run)")
     parser.add_argument("--fanout-lag", action="store_true", help="plan with the fan-out lag in W")
     parser.add_argument("--no-sim", action="store_true", help="skip the simulated columns")
+    parser.add_argument("--traffic", help="compare at equal attainment under these arrivals (e.g. poisson)")
+    parser.add_argument("--target", type=float, default=None, help="with --traffic: the target (default 0.999)")
+    parser.add_argument("--sample", type=int, default=None, help="with --traffic: a deterministic subset of N workloads")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.traffic is not None:
+        return traffic_main(args, argv if argv is not None else sys.argv[1:])
     results = run_suite(args.quick, args.fanout_lag, not args.no_sim)
     lines, beaten = summary(results)
     print("\n".join(lines))

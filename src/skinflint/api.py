@@ -57,7 +57,9 @@ def plan_spec(spec: Spec, *, planner: str = "optimal", options: PlanOptions | No
     chosen = get_planner(planner)
     options = options or PlanOptions()
     start = time.perf_counter()
-    if options.searches:
+    if getattr(chosen, "plans_for_traffic", False):   # searches against the traffic itself (inferline)
+        result = chosen.plan(planned_spec(spec, options), options)
+    elif options.searches:
         from skinflint.planners.attain import plan_for_traffic
 
         result = plan_for_traffic(spec, options, chosen, per_module=planner == "optimal",

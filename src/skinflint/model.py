@@ -20,7 +20,8 @@ RTOL = 1e-9
 # The dispatch kinds of MODEL.md ("Dispatch policies and worst-case latency"), as plans name them.
 BATCH_AWARE = "batch-aware"
 ROUND_ROBIN = "round-robin"
-DISPATCH_KINDS = (BATCH_AWARE, ROUND_ROBIN)
+CENTRAL_QUEUE = "central-queue"   # InferLine's: one queue per module, an idle worker takes up to b (docs/baselines.md)
+DISPATCH_KINDS = (BATCH_AWARE, ROUND_ROBIN, CENTRAL_QUEUE)
 
 
 def leq(a: float, b: float) -> bool:
@@ -116,12 +117,16 @@ def worker_worst_ms(dispatch: str, batch_size: int, latency_ms: float, rate: flo
       batch-aware, dedicated / on a shared worker (T_s)          worst_latency_ms / shared_worst_latency_ms
       round-robin, its group's `share_rate` over `workers`       worst_latency_rr_ms
       round-robin share on a shared worker (T_s)                 shared_worst_latency_rr_ms
+      central queue (InferLine)                                  d(h, b): no queueing bound; its tail
+                                                                 is simulated (the plan's check)
 
     Plus `lag_ms` (the module's fan-out lag, module_lags) and, under round-robin, the lag of the
     module's `shares` round-robin shares (rr_share_lag_ms at `rate`); a pool member's items come
     `lag_ms` early relative to its own even stream, so its W is the pool's plus its own lag."""
     if pool_members:
         return pool_worst_latency_ms(batch_size, latency_ms, rate, pool_members) + lag_ms
+    if dispatch == CENTRAL_QUEUE:
+        return latency_ms
     if dispatch == ROUND_ROBIN:
         lag_ms += rr_share_lag_ms(shares, rate)
         if shared_cycle_ms is not None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from skinflint.traffic import Traffic
 
-from skinflint.model import BATCH_AWARE, DISPATCH_KINDS, ROUND_ROBIN  # noqa: F401  (the kinds a plan names)
+from skinflint.model import BATCH_AWARE, CENTRAL_QUEUE, DISPATCH_KINDS, ROUND_ROBIN  # noqa: F401  (the kinds a plan names)
 
 
 def _with_optional(d: dict[str, Any], exec_batch_size: int | None, share_rate: float | None) -> dict[str, Any]:

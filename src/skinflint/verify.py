@@ -13,7 +13,7 @@ from typing import Mapping, Sequence
 from skinflint import model
 from skinflint.errors import PlanInvalidError
 from skinflint.model import leq
-from skinflint.plan import BATCH_AWARE, ROUND_ROBIN, FleetPlan, ModulePlan, Plan, Pool
+from skinflint.plan import BATCH_AWARE, CENTRAL_QUEUE, ROUND_ROBIN, FleetPlan, ModulePlan, Plan, Pool
 from skinflint.spec.types import Spec
 
 
@@ -199,6 +199,8 @@ def _verify_module(mp: ModulePlan, spec: Spec, rate: float, u: float, shared: li
         w_slots, problems = _verify_rr_slots(mp, rate, shared, lag, groups.share_sum)
     elif mp.dispatch == BATCH_AWARE:
         w_slots, problems = _verify_ba_slots(mp, rate, u, shared, lag, groups.slowest_ms)
+    elif mp.dispatch == CENTRAL_QUEUE:
+        w_slots, problems = 0.0, _verify_central_queue(mp, spec, rate, u, shared)
     else:
         w_slots, problems = 0.0, [f"{where}: unknown dispatch {mp.dispatch!r}"]
     return out + problems + _verify_reported(mp, max(groups.worst_ms, w_slots))
@@ -299,6 +301,24 @@ def _verify_ba_slots(mp: ModulePlan, rate: float, u: float, shared: list[_SlotRe
         out.append(f"{where}: slowest batch {slowest:.4f} ms > u x cycle = {u * cycle:.4f} ms "
                    f"(sum n*b = {total_batch} too small for rate {rate})")
     return worst, out
+
+
+def _verify_central_queue(mp: ModulePlan, spec: Spec, rate: float, u: float, shared: list[_SlotRef]) -> list[str]:
+    """A central-queue module (InferLine, docs/baselines.md): dedicated workers only, and enough of
+    them that the queue is stable, sum n u theta(b) >= r (its tail latency is simulated, not bounded)."""
+    where = f"module {mp.name!r}"
+    out = [f"{where}: a central-queue module has no shared slots"] if shared else []
+    model_name = spec.app.module(mp.name).model
+    capacity = 0.0
+    for g in mp.groups:
+        try:
+            capacity += g.workers * u * model.throughput(g.batch_size, spec.profiles.get(model_name, g.hardware)
+                                                         .effective(g.batch_size))
+        except (KeyError, ValueError):
+            pass   # reported by _verify_groups
+    if not leq(rate, capacity):
+        out.append(f"{where}: its workers carry {capacity:.3f} req/s at u = {u:g} < rate {rate:.3f}")
+    return out
 
 
 def _verify_reported(mp: ModulePlan, worst: float) -> list[str]:

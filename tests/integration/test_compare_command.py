@@ -1,4 +1,6 @@
-"""`skinflint compare`: one row per planner, the optimum first, JSON and table, bad options exit 2."""
+"""`skinflint compare`: one row per planner, the optimum first, JSON and table, bad options exit 2;
+under a random traffic every planner at the same target (its own headroom), under `--traffic
+uniform` MODEL.md's worst case with the uniform simulation's columns."""
 
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ def run(monkeypatch, capsys):  # noqa: ANN001, ANN201
 
 
 def test_json_has_the_optimum_first_and_every_planner(run, app_file):
-    code, out, _ = run("compare", str(app_file), "--format", "json")
+    code, out, _ = run("compare", str(app_file), "--traffic", "uniform", "--format", "json")
     assert code == 0
     doc = json.loads(out)
     rows = {r["planner"]: r for r in doc["rows"]}
@@ -57,18 +59,18 @@ def test_json_has_the_optimum_first_and_every_planner(run, app_file):
 
 def test_simulated_columns_come_from_the_simulator_hook(run, app_file, monkeypatch):
     monkeypatch.setattr(compare, "simulate_plan", lambda plan, spec: SimSummary(123.4, 150.0, 0.995))
-    code, out, _ = run("compare", str(app_file), "--planners", "naive", "--format", "json")
+    code, out, _ = run("compare", str(app_file), "--traffic", "uniform", "--planners", "naive", "--format", "json")
     assert code == 0
     rows = json.loads(out)["rows"]
     assert [r["planner"] for r in rows] == ["optimal", "naive"]
     assert rows[1]["sim_p99_ms"] == 123.4 and rows[1]["slo_attainment"] == 0.995
-    code, out, _ = run("compare", str(app_file), "--planners", "naive")
+    code, out, _ = run("compare", str(app_file), "--traffic", "uniform", "--planners", "naive")
     assert "123.4" in out and "99.50%" in out
 
 
 def test_without_a_simulator_the_columns_show_a_dash(run, app_file, monkeypatch):
     monkeypatch.setattr(compare, "simulate_plan", lambda plan, spec: None)
-    code, out, _ = run("compare", str(app_file), "--planners", "nexus,harpagon")
+    code, out, _ = run("compare", str(app_file), "--traffic", "uniform", "--planners", "nexus,harpagon")
     assert code == 0
     assert "nexus" in out and "harpagon" in out and "—" in out
 
@@ -82,3 +84,26 @@ def test_unknown_planner_is_a_one_line_error(run, app_file):
 def test_an_unmeetable_slo_exits_3(run, app_file):
     code, _, err = run("compare", str(app_file), "--slo-ms", "1")
     assert code == 3 and "smallest SLO" in err
+
+
+def test_under_poisson_every_planner_reaches_the_target_at_its_own_headroom(run, app_file):
+    code, out, _ = run("compare", str(app_file), "--target", "0.99", "--planners", "inferline,triton",
+                       "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["traffic"]["arrivals"] == "poisson" and doc["target"] == 0.99
+    rows = {r["planner"]: r for r in doc["rows"]}
+    assert list(rows) == ["optimal", "inferline", "triton"]
+    for r in rows.values():
+        assert r["planned_attained"] >= 0.99 and r["attained"] >= 0.99 - 0.005   # MODEL.md's check, fresh seeds
+        assert r["headroom"] is not None and r["sim_p99_ms"] is None
+    assert rows["inferline"]["headroom"] == 0.0
+    code, out, _ = run("compare", str(app_file), "--target", "0.99", "--planners", "triton")
+    assert code == 0 and "× skinflint" in out and "attained" in out and "headroom" in out
+
+
+def test_uniform_plans_of_inferline_are_simulated_to_the_end(run, app_file):
+    code, out, _ = run("compare", str(app_file), "--traffic", "uniform", "--planners", "inferline", "--format", "json")
+    assert code == 0
+    row = json.loads(out)["rows"][1]
+    assert row["planner"] == "inferline" and row["slo_attainment"] == 1.0 and row["sim_worst_ms"] <= 300

@@ -39,6 +39,8 @@ instances = st.builds(
 def test_every_plan_of_every_planner_keeps_its_promises_in_simulation(spec, u, phase):
     planned = 0
     for name in available():
+        if getattr(get_planner(name), "plans_for_traffic", False):
+            continue   # inferline promises no worst latency: its tail is simulated (tests/unit/test_inferline.py)
         try:
             plan = get_planner(name).plan(spec, PlanOptions(utilization=u, fanout_lag=True))
         except InfeasibleError:

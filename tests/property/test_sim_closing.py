@@ -34,6 +34,28 @@ class _Run:
         self.trace = trace
 
 
+def random_run(spec, plan, sm, kind, fanout, jitter, load, limit, seed):  # noqa: ANN001, ANN201
+    """About 600 requests' draws at `load` x the planned rate, per-worker jitter parameters (or
+    None) and the runtime's admission rule with at most `limit` in flight."""
+    rng = np.random.default_rng(seed)
+    times = make_arrivals(kind, rate=plan.rate * load).times_ms(600.0 / plan.rate, rng)
+    draws = draw(spec.app, Traffic(kind, fanout), times, plan.rate * load, rng, jitter)
+    params = [(np.full(len(m.workers), -0.005), np.linspace(0.05, 0.15, len(m.workers))) for m in sm.modules]
+    return draws, params if jitter else None, Admission.for_model(sm, plan.rate * load, limit)
+
+
+def assert_fast_path_is_the_engine(runner, plan, sm, draws, params, admission, close) -> None:  # noqa: ANN001
+    """`runner` under admission's fixed point gives the event engine's trace (or gives up on ties)."""
+    got = run_with_admission(lambda d: runner(sm, d, params, close), admission, draws)
+    if got is None:
+        event("fast path gave up (simultaneous events decide)")
+        return
+    trace, _, refused = got
+    event(f"refused: {'some' if refused else 'none'}")
+    expected = run_event_engine(plan, sm, draws, params, admission, close)
+    assert_same(_Run(trace), _Run(expected))
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=specs(), kind=st.sampled_from(("uniform", "poisson", "bursty")), jitter=st.booleans(),
        fanout=st.sampled_from(("together", "poisson")), load=st.sampled_from((0.3, 0.9, 1.0, 1.4)),
@@ -42,18 +64,6 @@ def test_fast_path_with_admission_equals_the_event_engine(spec, kind, jitter, fa
     plan = skinflint.plan_spec(spec, options=PlanOptions(sharing=not jitter))
     sm = compile_model(plan, spec)
     assert supports_closing(sm, jitter)
-    rng = np.random.default_rng(seed)
-    times = make_arrivals(kind, rate=plan.rate * load).times_ms(600.0 / plan.rate, rng)
-    draws = draw(spec.app, Traffic(kind, fanout), times, plan.rate * load, rng, jitter)
-    params = [(np.full(len(m.workers), -0.005), np.linspace(0.05, 0.15, len(m.workers))) for m in sm.modules]
-    params = params if jitter else None
+    draws, params, admission = random_run(spec, plan, sm, kind, fanout, jitter, load, limit, seed)
     close = EarlyClose(margin)
-    admission = Admission.for_model(sm, plan.rate * load, limit)
-    got = run_with_admission(lambda d: run_closing(sm, d, params, close), admission, draws)
-    if got is None:
-        event("fast path gave up (simultaneous events decide)")
-        return
-    trace, _, refused = got
-    event(f"refused: {'some' if refused else 'none'}")
-    expected = run_event_engine(plan, sm, draws, params, admission, close)
-    assert_same(_Run(trace), _Run(expected))
+    assert_fast_path_is_the_engine(run_closing, plan, sm, draws, params, admission, close)

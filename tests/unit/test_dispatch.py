@@ -13,8 +13,8 @@ def w(b: int, d: float, group: int = 0) -> Worker:
 
 
 def test_registry_lists_policies_and_rejects_unknown_and_duplicate_names():
-    assert {"cyclic", "adaptive", "round-robin"} <= set(policy_names())
-    with pytest.raises(SpecError, match="choose one of: adaptive, cyclic, round-robin"):
+    assert {"cyclic", "adaptive", "round-robin", "central-queue"} <= set(policy_names())
+    with pytest.raises(SpecError, match="choose one of: adaptive, central-queue, cyclic, round-robin"):
         make_policy("fifo", [w(1, 1.0)])
     with pytest.raises(ValueError, match="already registered"):
         register_policy("cyclic", lambda *a, **k: None)
@@ -118,3 +118,16 @@ def test_cyclic_declares_its_open_batch_for_a_caller_that_must_close_it():
     assert list(p.close_open(0.5)) == []                  # [4] closed, queued behind [2, 3]
     assert p.waits_for() is None and p.is_queued(4)
     assert list(p.worker_done(0, 5.0)) == [(0, [2, 3])]
+
+
+def test_central_queue_takes_what_is_queued_at_this_instants_timer():
+    """InferLine's dispatch: nothing starts on arrival; at the instant's timer an idle worker takes
+    up to its batch of the queue at once (no waiting for a full batch), the next idle one the rest."""
+    policy = make_policy("central-queue", [w(4, 1.0), w(4, 1.0)])
+    assert not policy.arrive_run(0, 3, 0.0, 100.0) and policy.wake_at(0.0) == 0.0
+    assert policy.tick(0.0) == [(0, [0, 1, 2])]
+    assert policy.wake_at(0.0) is None
+    policy.arrive_run(3, 9, 1.0, 100.0)
+    assert policy.tick(1.0) == [(1, [3, 4, 5, 6])]
+    assert policy.backlog() == 2 and policy.wake_at(1.0) is None   # both busy: 7, 8 wait
+    assert not policy.worker_done(0, 2.0) and policy.tick(2.0) == [(0, [7, 8])]

@@ -12,7 +12,8 @@ from skinflint.cli import app
 from skinflint.commands.plan import parse_hardware
 from skinflint.errors import SpecError
 from skinflint.planners import PlanOptions, available
-from skinflint.report.compare import compare_rows, compare_table
+from skinflint.api import stated_traffic
+from skinflint.report.compare import compare_rows, compare_table, worst_case
 from skinflint.report.tables import make_console, plan_summary
 from skinflint.spec.loader import load_spec
 
@@ -41,21 +42,37 @@ def compare_command(
     hardware: Optional[str] = typer.Option(None, "--hardware", help="Comma-separated hardware subset."),
     fanout_lag: bool = typer.Option(True, "--fanout-lag", hidden=True,
                                     help="No-op: W includes the fan-out lag by default (fanout: spread on a module opts out)."),
+    traffic: Optional[str] = typer.Option(None, "--traffic", help="Arrivals every planner plans for: uniform "
+                                          "(MODEL.md's worst case, target 1), poisson, mmpp:..., cameras:..., "
+                                          "replay:file=F (default: the app file's traffic, else poisson)."),
+    target: Optional[float] = typer.Option(None, "--target", help="Fraction of requests within the SLO "
+                                           "(default 0.999; 1 with --traffic uniform)."),
+    fanout: Optional[str] = typer.Option(None, "--fanout", help="together, poisson or spread (default together)."),
+    jitter: Optional[str] = typer.Option(None, "--jitter", help="Batch-time jitter: profile, lognormal:CV or none."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the searches' simulations (the check uses others)."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
-    """Every planner on APP.yaml side by side: $/h, x the optimum, x the bound, time, simulation.
-
-    The simulated p99, worst latency and SLO attainment come from skinflint.sim (uniform arrivals)."""
+    """Every planner on APP.yaml side by side, at equal attainment: each gets the same traffic and
+    target and its own smallest headroom that reaches it; $/h, x skinflint, the headroom, what the
+    plan attains on fresh seeds, planning time. --traffic uniform: MODEL.md's worst case, each
+    plan simulated under uniform arrivals (p99, worst, in SLO)."""
     if fmt not in ("table", "json"):
         raise SpecError("command line", "--format", f"unknown format {fmt!r}", "use table or json")
     names = parse_planners(planners)
     spec = load_spec(app_file, rate=rate, slo_ms=slo_ms, hardware=parse_hardware(hardware))
-    rows = compare_rows(spec, names, PlanOptions(utilization=utilization, headroom=headroom, fanout_lag=fanout_lag))
+    stated = stated_traffic(spec, traffic, target, fanout, jitter)
+    options = PlanOptions(utilization=utilization, headroom=headroom, fanout_lag=fanout_lag, traffic=stated, seed=seed)
+    rows = compare_rows(spec, names, options)
     if fmt == "json":
         print(json.dumps({"app": spec.app.name, "rate": spec.app.rate, "slo_ms": spec.app.slo_ms,
                           "utilization": utilization, "headroom": headroom, "fanout_lag": fanout_lag,
+                          "traffic": stated.to_dict(), "target": stated.target, "seed": seed,
                           "rows": [r.to_dict() for r in rows]}, indent=2))
         return
     console = make_console()
-    console.print(compare_table(rows, f"{spec.app.name}: {spec.app.rate:g} req/s, SLO {spec.app.slo_ms:g} ms"))
+    title = f"{spec.app.name}: {spec.app.rate:g} req/s, SLO {spec.app.slo_ms:g} ms, {stated.describe()}"
+    console.print(compare_table(rows, title, traffic=not worst_case(options)))
     console.print(plan_summary(rows[0].plan).replace("total", f"{rows[0].planner}: total", 1))
+    if not worst_case(options):
+        console.print("attained: on seeds no planner used; headroom: the smallest on the grid that reaches the "
+                      "target (+ slack: per-module headroom on top; own search: the planner searches the traffic)")

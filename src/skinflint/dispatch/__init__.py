@@ -4,7 +4,8 @@
     launches = policy.arrive(index, now, deadline)     # -> [(worker, [indices]), ...]
 
 Registry names: `cyclic` (MODEL.md's batch-aware dispatch; the plan's `batch-aware`),
-`adaptive` (greedy variant for real traffic), `round-robin` (per request, worker-local batches).
+`adaptive` (greedy variant for real traffic), `round-robin` (per request, worker-local batches),
+`central-queue` (InferLine's: an idle worker takes up to its batch of the queue at once).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from skinflint.dispatch.adaptive import AdaptivePolicy
+from skinflint.dispatch.central_queue import CentralQueuePolicy
 from skinflint.dispatch.base import NOTHING, DispatchPolicy, EarlyClose, InOrder, Launch, OpenBatch, Worker
 from skinflint.dispatch.cyclic import CyclicPolicy
 from skinflint.dispatch.round_robin import RoundRobinPolicy
@@ -23,7 +25,7 @@ PolicyFactory = Callable[..., DispatchPolicy]
 _REGISTRY: Registry[PolicyFactory] = Registry("dispatch policy", "--dispatch")
 
 # The plan's dispatch kinds (model.DISPATCH_KINDS) and the policy each runs by default.
-DEFAULT_FOR_KIND = {"batch-aware": "cyclic", "round-robin": "round-robin"}
+DEFAULT_FOR_KIND = {"batch-aware": "cyclic", "round-robin": "round-robin", "central-queue": "central-queue"}
 
 
 def register_policy(name: str, factory: PolicyFactory) -> PolicyFactory:
@@ -50,7 +52,9 @@ def make_policy(name: str, workers: Sequence[Worker], *, early_close: EarlyClose
 register_policy("cyclic", lambda workers, early_close=None, group_rates=None: CyclicPolicy(workers, early_close))
 register_policy("adaptive", lambda workers, early_close=None, group_rates=None: AdaptivePolicy(workers, early_close))
 register_policy("round-robin", RoundRobinPolicy)
+register_policy("central-queue",
+                lambda workers, early_close=None, group_rates=None: CentralQueuePolicy(workers, early_close))
 
-__all__ = ["DEFAULT_FOR_KIND", "NOTHING", "AdaptivePolicy", "CyclicPolicy", "DispatchPolicy", "EarlyClose", "InOrder",
+__all__ = ["DEFAULT_FOR_KIND", "NOTHING", "AdaptivePolicy", "CentralQueuePolicy", "CyclicPolicy", "DispatchPolicy", "EarlyClose", "InOrder",
            "Launch", "OpenBatch", "RoundRobinPolicy", "Worker", "get_policy_factory", "make_policy", "policy_names",
            "register_policy"]

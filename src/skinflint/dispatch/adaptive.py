@@ -19,6 +19,7 @@ class AdaptivePolicy(PolicyBase):
     """Greedy largest-fitting-batch dispatch over idle workers, with optional early close."""
 
     name = "adaptive"
+    eager = False   # True: an idle worker never waits for a full batch (dispatch.central_queue)
 
     def __init__(self, workers: Sequence[Worker], early_close: EarlyClose | None = None) -> None:
         self.workers = check_workers(workers)
@@ -85,7 +86,7 @@ class AdaptivePolicy(PolicyBase):
                     break
                 due = self.early_close is not None and self.early_close.due(
                     now, queue[0][1], workers[best], min(size, workers[best].batch_size))
-                if not (self.ended or due):
+                if not (self.ended or due or self.eager):
                     break
                 pick = best
             take = min(size, workers[pick].batch_size)

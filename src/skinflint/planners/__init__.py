@@ -14,12 +14,13 @@ from skinflint.registry import Registry
 def _builtin() -> dict[str, Planner]:
     from skinflint.planners.ablation import EVEN_SPLIT_PLANNERS
     from skinflint.planners.harpagon import HarpagonPlanner
+    from skinflint.planners.inferline import InferLinePlanner
     from skinflint.planners.nexus import NexusPlanner
     from skinflint.planners.optimal import OptimalPlanner
     from skinflint.planners.triton import TritonPlanner
 
     planners: list[Planner] = [OptimalPlanner(), *EVEN_SPLIT_PLANNERS, NexusPlanner(), HarpagonPlanner(),
-                               TritonPlanner()]
+                               TritonPlanner(), InferLinePlanner()]
     return {p.name: p for p in planners}
 
 

@@ -27,7 +27,9 @@ from skinflint.admission import Admission
 from skinflint.sim.draws import Draws
 from skinflint.sim.trace import REFUSED, Trace
 
-Batches = list[tuple[np.ndarray, np.ndarray]]
+Batches = list[tuple[np.ndarray, ...]]
+"""Per module, each batch's (close, launch) times; or (queued, taken, None): one item each, both
+sorted, where what waits is counted per item, not per batch of the trace (sim.central)."""
 Run = Callable[[Draws], tuple[Trace, Batches]]
 MAX_ROUNDS = 40
 HOPELESS_ROUNDS, HOPELESS_FACTOR = 3, 4
@@ -93,6 +95,12 @@ def _own_batches(at, closed, launched, size, item_request, firsts):  # pragma: n
     return out
 
 
+def _sorted_backlog_at(t: np.ndarray, queued: np.ndarray, taken: np.ndarray, strict: bool) -> np.ndarray:
+    """_backlog_at for one-item entries with both times sorted: queued by t less taken by t."""
+    side = "left" if strict else "right"
+    return np.searchsorted(queued, t, side) - np.searchsorted(taken, t, side)
+
+
 def _estimates(admission: Admission, backlog: list[np.ndarray]) -> np.ndarray:
     """admission.estimate_ms for every request at once (slowdown 1, as in simulation)."""
     finish: list[np.ndarray] = []
@@ -111,7 +119,12 @@ def decisions(admission: Admission, arrival: np.ndarray, admitted: np.ndarray, t
     earlier = np.searchsorted(admitted, np.arange(arrival.size), side="left")   # admitted requests before each
     at = arrival + admission.hop_ms    # decided when it reaches its entry modules, as the engine does
     after, before = [], []
-    for (closed, launched), mt, s, f in zip(batches, trace.modules, admission.stages, firsts):
+    for b, mt, s, f in zip(batches, trace.modules, admission.stages, firsts):
+        if len(b) != 2:   # a central queue's single items: sorted queue and take times
+            after.append(_sorted_backlog_at(at, b[0], b[1], True))
+            before.append(_sorted_backlog_at(at, b[0], b[1], not s.parents))
+            continue
+        closed, launched = b
         strict, loose = _backlogs(at, closed, launched, mt.batch_size)
         after.append(strict)
         if not s.parents:   # an entry module's batch closing at an arrival is closed by it, after its decision

@@ -119,7 +119,8 @@ def _run(plans: list[Plan], models: list[SimModel], arrivals: list, duration_s: 
                          for w in cm.server_workers(s))
         admission = None if max_in_flight is None else MaxInFlight(max_in_flight)
         traces = run_events(cm, times, policies, jit, counts, admission=admission, stop_ms=stop_ms,
-                            timers=close is not None or collecting)
+                            timers=close is not None or collecting or any(getattr(p, "needs_timers", False)
+                                                                          for p in policies))
     wall = time.perf_counter() - start
     return [SimResult(p, sm, tr, float(duration_s), chosen, _with_pools(n, sm, pool_policy), close is not None, wall)
             for p, sm, tr, n in zip(plans, models, traces, names)]

@@ -8,7 +8,8 @@ those same draws (common random numbers), exactly as the runtime serves it: batc
 with deadline-aware early close, admission applied. The fast path (sim.closing) runs a plan
 without admission and keeps the run when admission would have refused nobody
 (sim.admit_check); otherwise, and for round-robin plans, shared workers under jitter or pools,
-the event engine runs it with the rule applied request by request.
+the event engine runs it with the rule applied request by request. Central-queue plans
+(InferLine's) have a fast path of their own (sim.central), with admission applied the same way.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from skinflint.dispatch import EarlyClose
 from skinflint.dispatch.base import RUNTIME_CLOSE_MARGIN_MS
 from skinflint.plan import Plan
 from skinflint.sim.admit_check import run_with_admission
+from skinflint.sim.central import run_central, supports_central
 from skinflint.sim.closing import run_closing, supports_closing
 from skinflint.sim.draws import Draws, draw
 from skinflint.sim.jitter_model import worker_jitter
@@ -79,14 +81,15 @@ class Served:
         sm = compile_model(plan, spec)
         jitter = worker_jitter(sm, spec, traffic)
         return cls(plan, sm, jitter, Admission.for_model(sm, plan.offered_rate if rate is None else rate),
-                   supports_closing(sm, jitter is not None))
+                   supports_closing(sm, jitter is not None) or supports_central(sm))
 
     def run(self, draws: Draws, miss_budget: int | None = None) -> tuple[Trace | None, int, str]:
         """(trace, refused, engine) of one seed's draws; the trace is None when more than
         `miss_budget` requests were certainly refused (the run stopped there)."""
         got = None
         if self.fast:
-            got = run_with_admission(lambda d: run_closing(self.model, d, self.jitter, RUNTIME_EARLY_CLOSE),
+            runner = run_central if supports_central(self.model) else run_closing
+            got = run_with_admission(lambda d: runner(self.model, d, self.jitter, RUNTIME_EARLY_CLOSE),
                                      self.admission, draws, miss_budget)
         if got is None:
             trace = run_event_engine(self.plan, self.model, draws, self.jitter, self.admission, RUNTIME_EARLY_CLOSE)

@@ -147,6 +147,23 @@ def module_release(sm: SimModel, k: int, arrival: np.ndarray, done_at: list[np.n
     return arrival + sm.hop_ms if sm.hop_ms else arrival
 
 
+def module_items(sm: SimModel, k: int, draws: Draws, done_at: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Module k's (release per request, request per item, ready time per item): items reach it
+    when their request is released there, plus their offset where items are spread."""
+    release = module_release(sm, k, draws.arrival_ms, done_at)
+    item_req = np.repeat(np.arange(draws.arrival_ms.size, dtype=np.int64), np.diff(draws.firsts[k]))
+    ready = release[item_req]
+    if draws.offsets_ms[k] is not None:
+        ready = ready + draws.offsets_ms[k]
+    return release, item_req, ready
+
+
+def exits_done(sm: SimModel, done_at: list[np.ndarray]) -> np.ndarray:
+    """When each request is done at every exit module."""
+    exits = [done_at[k] for k, m in enumerate(sm.modules) if m.is_exit]
+    return np.maximum.reduce(exits) if len(exits) > 1 else exits[0]
+
+
 @numba.njit(cache=True, nogil=True)
 def request_done(item_request, release, end, size):  # pragma: no cover  (compiled)
     """When each request is done at a module: the last end of its items' batches (taken in
@@ -170,18 +187,13 @@ def run_closing(sm: SimModel, draws: Draws, jitter: list[tuple[np.ndarray, np.nd
     each module's batch (close, launch) times, what admission's backlog is counted from."""
     arrival = draws.arrival_ms
     n = arrival.size
-    requests = np.arange(n, dtype=np.int64)
     done_at: list[np.ndarray] = []
     traces: list[ModuleTrace] = []
     closes: list[tuple[np.ndarray, np.ndarray]] = []
     empty = np.zeros(0)
     for k, m in enumerate(sm.modules):
-        release = module_release(sm, k, arrival, done_at)
+        release, item_req, ready = module_items(sm, k, draws, done_at)
         firsts = draws.firsts[k]
-        item_req = np.repeat(requests, np.diff(firsts))
-        ready = release[item_req]
-        if draws.offsets_ms[k] is not None:
-            ready = ready + draws.offsets_ms[k]
         joined = np.maximum.accumulate(ready) if ready.size else ready
         due = arrival[item_req] + m.deadline_ms
         sizes, table, waits, close_before, offset, cycle = _worker_arrays(m, close)
@@ -194,8 +206,7 @@ def run_closing(sm: SimModel, draws: Draws, jitter: list[tuple[np.ndarray, np.nd
         done_at.append(request_done(item_req, release, start + dur, size))
         closes.append((closed, launch))
         traces.append(ModuleTrace(m.name, item_req, ready, None, worker, start, dur, size))
-    exits = [done_at[k] for k, m in enumerate(sm.modules) if m.is_exit]
-    done = np.maximum.reduce(exits) if len(exits) > 1 else exits[0]
+    done = exits_done(sm, done_at)
     fate = np.full(n, COMPLETED, dtype=np.int8)
     if math.isfinite(stop_ms):
         late = done > stop_ms

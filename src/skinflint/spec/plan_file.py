@@ -23,7 +23,7 @@ from skinflint.spec.files import Bounded, read_text, validate
 from skinflint.spec.parse import load_json
 from skinflint.spec.types import Spec
 
-DISPATCH = ("batch-aware", "round-robin")  # skinflint.plan.DISPATCH_KINDS (a test keeps them equal)
+DISPATCH = ("batch-aware", "round-robin", "central-queue")  # skinflint.plan.DISPATCH_KINDS (a test keeps them equal)
 
 Name = Annotated[StrictStr, Field(min_length=1)]
 FIX = "write the plan with `skinflint plan APP.yaml --format json -o PLAN.json`"
