@@ -32,7 +32,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from runtime_overhead import bare_ms  # noqa: E402 - the same bare loop as the runtime's bench
 from skinflint.runtime.workers import OnnxRunner  # noqa: E402
 
 MODEL = str(ROOT / "examples/zoo-runtime/models/mobilenet_v2.onnx")
@@ -58,16 +60,6 @@ class Timed:
     def busy(self, last: int) -> float:
         """Seconds inside the model over the last `last` calls."""
         return sum(self.times[-last:])
-
-
-def bare_ms(batch: np.ndarray, runs: int) -> float:
-    runner = OnnxRunner(MODEL)
-    for _ in range(3):
-        runner(batch)
-    t0 = time.perf_counter()
-    for _ in range(runs):
-        runner(batch)
-    return 1000 * (time.perf_counter() - t0) / runs
 
 
 def feed(ray, actor, batch: np.ndarray, calls: int, depth: int, put: bool) -> None:  # noqa: ANN001
@@ -176,7 +168,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT / "bench"))
     from record import record
 
     with record(__file__, sys.argv[1:]):
