@@ -20,7 +20,7 @@ import contextlib
 import threading
 from typing import Iterator
 
-WAIT_S = 30.0
+WAIT_S = 1.0          # a lower number in transit arrives within ms; a longer wait only stalls the model
 
 
 class Turns:
