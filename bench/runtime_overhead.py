@@ -100,18 +100,19 @@ def throughput(backend: str, n: int, tmp: Path, depth: int = 0, threads: int = 0
     rt.admission.slack = float("inf")          # flood it: admission control off
     for _ in range(3):
         rt.submit(frame).result(timeout=60)
-    t0 = time.perf_counter()
+    cpu0, t0 = time.process_time(), time.perf_counter()
     futs = [rt.submit(frame) for _ in range(n)]
     for f in futs:
         f.result(timeout=300)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     rt.close()
     bare = (before + bare_ms(batch, runs)) / 2
     achieved = n / wall
     return {"batch_size": g.batch_size, "profile_items_per_s": 1000 * g.batch_size / profile_ms,
             "bare_loop_items_per_s": 1000 * g.batch_size / bare, "achieved_items_per_s": achieved,
             "vs_profile": achieved / (1000 * g.batch_size / profile_ms),
-            "vs_bare_loop": achieved / (1000 * g.batch_size / bare)}
+            "vs_bare_loop": achieved / (1000 * g.batch_size / bare),
+            "driver_cpu_share": cpu / wall, "driver_cpu_us_per_item": 1e6 * cpu / n}
 
 
 def main() -> None:
@@ -139,7 +140,8 @@ def main() -> None:
                 print(f"{backend:9} {label:18} throughput b={tp['batch_size']}: "
                       f"{tp['achieved_items_per_s']:.1f} items/s = {tp['vs_profile']:.1%} of the profile's "
                       f"{tp['profile_items_per_s']:.1f}, {tp['vs_bare_loop']:.1%} of a bare loop's "
-                      f"{tp['bare_loop_items_per_s']:.1f}")
+                      f"{tp['bare_loop_items_per_s']:.1f}; serving process CPU {tp['driver_cpu_us_per_item']:.0f} us/item "
+                      f"({tp['driver_cpu_share']:.0%} of a core)")
             if backend == "ray":
                 ray.shutdown()
 
