@@ -10,8 +10,11 @@ throughput against the profile's, on the embedded backend and on Ray.
 2. Throughput: one module of MobileNetV2 (one worker, one intra-op thread) flooded with
    requests (admission off); items/s achieved against the profile's 1000 b / d(b), and against
    a bare ONNX Runtime loop on the same batch measured just before and just after (their mean:
-   this machine is shared, so the bare loop is the fairer yardstick). On Ray, side by side:
-   one batch in flight per actor (`--ray-depths 1`, the old behaviour) and two (pipelined).
+   this machine is shared, so the bare loop is the fairer yardstick). On Ray, side by side
+   (`--ray-variants DEPTHxTHREADS,...`): one batch in flight per actor on one thread (`1x1`, the
+   first behaviour), two in flight on one thread (`2x1`), two on a threaded actor (`2x4`, today's:
+   the next batch is received while one runs, ray_backend.ACTOR_THREADS). Where the actor's time
+   goes: bench/ray_hop.py.
 """
 
 from __future__ import annotations
@@ -73,8 +76,8 @@ def bare_ms(batch: np.ndarray, runs: int) -> float:
     return 1000 * (time.perf_counter() - t0) / runs
 
 
-def throughput(backend: str, n: int, tmp: Path, depth: int = 0) -> dict[str, float]:
-    d = tmp / f"tp-{backend}-{depth}"
+def throughput(backend: str, n: int, tmp: Path, depth: int = 0, threads: int = 0) -> dict[str, float]:
+    d = tmp / f"tp-{backend}-{depth}x{threads}"
     d.mkdir()
     (d / "app.yaml").write_text(
         f"name: one\nprofiles: {ROOT / 'examples/zoo-runtime/profiles.csv'}\n"
@@ -90,31 +93,34 @@ def throughput(backend: str, n: int, tmp: Path, depth: int = 0) -> dict[str, flo
     runs = max(5, n // g.batch_size // 4)
     before = bare_ms(batch, runs)
     if depth:
-        from skinflint.runtime.backends.ray_backend import RayWorker
-        RayWorker.pipeline_depth = depth
+        from skinflint.runtime.backends import ray_backend
+        ray_backend.RayWorker.pipeline_depth = depth
+        ray_backend.ACTOR_THREADS = threads
     rt = Runtime(plan, spec, make_backend(backend, models_dir=MODELS), max_in_flight=100_000)
     rt.admission.slack = float("inf")          # flood it: admission control off
     for _ in range(3):
         rt.submit(frame).result(timeout=60)
-    t0 = time.perf_counter()
+    cpu0, t0 = time.process_time(), time.perf_counter()
     futs = [rt.submit(frame) for _ in range(n)]
     for f in futs:
         f.result(timeout=300)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     rt.close()
     bare = (before + bare_ms(batch, runs)) / 2
     achieved = n / wall
     return {"batch_size": g.batch_size, "profile_items_per_s": 1000 * g.batch_size / profile_ms,
             "bare_loop_items_per_s": 1000 * g.batch_size / bare, "achieved_items_per_s": achieved,
             "vs_profile": achieved / (1000 * g.batch_size / profile_ms),
-            "vs_bare_loop": achieved / (1000 * g.batch_size / bare)}
+            "vs_bare_loop": achieved / (1000 * g.batch_size / bare),
+            "driver_cpu_share": cpu / wall, "driver_cpu_us_per_item": 1e6 * cpu / n}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--backends", default="embedded,ray")
     ap.add_argument("--requests", type=int, default=400)
-    ap.add_argument("--ray-depths", default="1,2", help="batches in flight per actor, side by side")
+    ap.add_argument("--ray-variants", default="1x1,2x1,2x4",
+                    help="DEPTHxTHREADS: batches in flight per actor x actor threads, side by side")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.backends.split(","):
@@ -126,12 +132,16 @@ def main() -> None:
             print(f"{backend:9} dispatcher {cost['dispatcher_us_per_request']:.1f} us/request "
                   f"+ {cost['submit_us_per_request']:.0f} us handing batches to workers "
                   f"(process CPU {cost['process_cpu_us_per_request']:.0f} us/request)")
-            for depth in ([int(x) for x in args.ray_depths.split(",")] if backend == "ray" else [0]):
-                tp = throughput(backend, args.requests, Path(tmp), depth)
-                print(f"{backend:9} {'depth ' + str(depth) if depth else '':8} throughput b={tp['batch_size']}: "
+            variants = [tuple(int(x) for x in v.split("x")) for v in args.ray_variants.split(",")] \
+                if backend == "ray" else [(0, 0)]
+            for depth, threads in variants:
+                tp = throughput(backend, args.requests, Path(tmp), depth, threads)
+                label = f"{depth} in flight x {threads} thr" if depth else ""
+                print(f"{backend:9} {label:18} throughput b={tp['batch_size']}: "
                       f"{tp['achieved_items_per_s']:.1f} items/s = {tp['vs_profile']:.1%} of the profile's "
                       f"{tp['profile_items_per_s']:.1f}, {tp['vs_bare_loop']:.1%} of a bare loop's "
-                      f"{tp['bare_loop_items_per_s']:.1f}")
+                      f"{tp['bare_loop_items_per_s']:.1f}; serving process CPU {tp['driver_cpu_us_per_item']:.0f} us/item "
+                      f"({tp['driver_cpu_share']:.0%} of a core)")
             if backend == "ray":
                 ray.shutdown()
 

@@ -8,6 +8,11 @@
 - Pipelining: each actor takes up to two batches at once (`pipeline_depth`), the dispatcher
   handing it the next one shortly before the running one should end, so the Ray hop (object
   store put, task submission, result fetch: ~2 ms here) overlaps compute (runtime/dispatcher.py).
+  The actor is threaded (`ACTOR_THREADS`) so that the next batch's task is received and its
+  argument fetched, and the last one answered, while a batch runs; the model runs one batch at a
+  time in the driver's order all the same (`turns.Turns`). One thread (Ray's default actor)
+  left the actor idle for the whole hop between two batches: 60-75 % busy, against 85-90 %
+  threaded (bench/ray_hop.py).
 - `max_restarts=-1, max_task_retries=-1`: a killed actor is restarted and its in-flight batches
   run again on the new one.
 - Every wait is bounded and every failure one line: an address where nothing listens is refused
@@ -36,12 +41,14 @@ from typing import Any, Mapping, Sequence
 from skinflint.errors import SpecError
 from skinflint.extras import require
 from skinflint.runtime.backends.embedded import ModelShapes, model_file
+from skinflint.runtime.backends.turns import Turns
 from skinflint.runtime.workers import View
 from skinflint.spec.types import CPU, Execution, Hardware
 
 READY_TIMEOUT_S = 120.0     # an actor that can be placed: model load and warm-up included
 CONNECT_TIMEOUT_S = 30.0
 PIPELINE_DEPTH = 2
+ACTOR_THREADS = PIPELINE_DEPTH + 2   # a batch running, the next ones received, one answered
 PIPELINE_LEAD_MS = 5.0      # the next batch is handed over this long before the running one should end
 CLOSE_MARGIN_MS = 15.0      # early close at least this much ahead: a batch's Ray hop (put, task, result)
                             # took 2-6 ms here, more under load (runtime/core.py takes it as a floor)
@@ -146,7 +153,8 @@ def placeable(ray: Any, options: Mapping[str, Any]) -> bool:
 
 class ModelActor:
     """The actor's body: one runner per model (an ONNX Runtime session, warmed up on every batch
-    size it executes; on a GPU the device Ray gave it, device 0 of its CUDA_VISIBLE_DEVICES), or a sleep."""
+    size it executes; on a GPU the device Ray gave it, device 0 of its CUDA_VISIBLE_DEVICES), or a
+    sleep; batches run one at a time in the driver's numbering (the actor has several threads)."""
 
     def __init__(self, kind: str, sources: dict[str, Any], provider: str = "cpu",
                  batch_sizes: dict[str, tuple[int, ...]] | None = None,
@@ -161,14 +169,17 @@ class ModelActor:
                                 batch_sizes=(batch_sizes or {}).get(k, ()))
             runner.warm_up((shapes or {})[k])
             self.runners[k] = runner
+        import ray
+        self.turns = Turns(None if ray.get_runtime_context().was_current_actor_reconstructed else 0)
 
     def ready(self) -> bool:
         """Answers once the runners are built and warm."""
         return True
 
-    def run(self, key: str, batch: Any) -> Any:
-        """Run one batch of model `key` (Ray hands the stored array, zero-copy)."""
-        return self.runners[key](batch)
+    def run(self, seq: int, key: str, batch: Any) -> Any:
+        """Run batch number `seq` of model `key` in its turn (Ray hands the stored array, zero-copy)."""
+        with self.turns.turn(seq):
+            return self.runners[key](batch)
 
 
 class RayWorker:
@@ -184,10 +195,16 @@ class RayWorker:
         self.ray, self.actor, self.name, self.options = ray, actor, name, options
         self._only = models[0] if len(models) == 1 else None
         self._closed = False
+        self._seq = 0
+        self._lock = threading.Lock()
 
     def submit(self, batch: Any, key: str | None = None) -> Any:
-        """A concurrent.futures.Future of the batch's outputs (retried by Ray across restarts)."""
-        return self.actor.run.remote(key or self._only, batch).future()
+        """A concurrent.futures.Future of the batch's outputs (retried by Ray across restarts);
+        batches are numbered in the order they are submitted, the order the actor runs them."""
+        with self._lock:
+            ref = self.actor.run.remote(self._seq, key or self._only, batch)
+            self._seq += 1
+        return ref.future()
 
     def view(self, key: str) -> View:
         """The BatchWorker running model `key` on this actor."""
@@ -258,7 +275,8 @@ class RayBackend:
         sources: dict[str, Any] = {m: t if self.runner == "sleep" else str(model_file(self.models_dir, m))
                                    for m, t in models.items()}
         shapes = {m: tuple(self.input_shape(m)) for m in models} if self.runner == "onnx" else {}
-        actor = self._actor_cls.options(**options, max_restarts=-1, max_task_retries=-1).remote(
+        actor = self._actor_cls.options(**options, max_restarts=-1, max_task_retries=-1,
+                                        max_concurrency=ACTOR_THREADS).remote(
             self.runner, sources, provider, dict(batch_sizes or {}), shapes)
         try:
             self.ray.get(actor.ready.remote(), timeout=READY_TIMEOUT_S)
