@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from pathlib import Path
@@ -280,7 +279,12 @@ def load_command(
         client.close()
         return report.as_dict()
 
-    out = asyncio.run(main())
+    from skinflint.runtime.server import new_loop
+    loop = new_loop()               # uvloop where installed: the generator's own CPU per request halves
+    try:
+        out = loop.run_until_complete(main())
+    finally:
+        loop.close()
     if fmt == "json":
         print(json.dumps(out, indent=2))
         return

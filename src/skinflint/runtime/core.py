@@ -61,6 +61,7 @@ class AppState:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     in_flight: int = 0
     seq: int = 0
+    refusing: bool = False        # the rule's last answer was no (the edge then asks before decoding)
 
     def items(self, k: int, seq: int) -> tuple[int, int]:
         """Module k's indices for request `seq`: C(seq) .. C(seq + 1) - 1."""
@@ -150,6 +151,7 @@ class Router:
             now = self.clock()
             arrival = now if arrival_ms is None else min(float(arrival_ms), now)
             decision = app.admission.decide(self.backlog(a), app.in_flight, waited_ms=now - arrival)
+            app.refusing = not decision.admit
             if not decision.admit:
                 app.counts["refused"] += 1
                 app.metrics.refused()
@@ -172,6 +174,23 @@ class Router:
         for act in actions:
             act()
         return req.future
+
+    def precheck(self, a: int, arrival_ms: float) -> Refused | None:
+        """The admission rule asked for a request of app a before its body is read or decoded, so
+        that under overload a refusal costs the edge no decoding: asked only while the rule's last
+        answer was no (otherwise None at once, and submit decides). A refusal is counted here."""
+        app = self.apps[a]
+        if not app.refusing:
+            return None
+        with self._lock:
+            now = self.clock()
+            decision = app.admission.decide(self.backlog(a), app.in_flight, waited_ms=now - min(arrival_ms, now))
+            app.refusing = not decision.admit
+            if decision.admit:
+                return None
+            app.counts["refused"] += 1
+        app.metrics.refused()
+        return Refused(decision)
 
     def close(self) -> None:
         """Stop timers and workers; requests still in flight fail with a reason."""

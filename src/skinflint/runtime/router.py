@@ -72,6 +72,10 @@ class Runtime:
         `arrival_ms` (this runtime's clock; default now): when the request reached the server."""
         return self.router.submit(self.index, self.check_frame(frame), arrival_ms)
 
+    def precheck(self, arrival_ms: float) -> Refused | None:
+        """Refused before the body is read (the edge, under overload), or None (Router.precheck)."""
+        return self.router.precheck(self.index, arrival_ms)
+
     def check_frame(self, frame: Any) -> np.ndarray:
         """The request tensor as float32 of exactly the entry model's input shape, finite;
         ValueError says why not. The shape and dtype are checked before anything is copied."""
