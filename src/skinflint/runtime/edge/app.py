@@ -89,8 +89,9 @@ class EdgeApp:
         req.route = kind
         if kind in ("v1_infer", "v2_infer") and self._precheck is not None:
             refused = self._precheck(self._arrival_ms(req.arrival_s))
-            if refused is not None:
-                return self._refusal(refused)
+            if refused is not None:       # a large body is not read to be thrown away: answer, close
+                length = req.headers.get("content-length", "")
+                return self._refusal(refused, close=not length.isdigit() or int(length) > self.offload_bytes)
         media = wire.media_type(req.headers.get("content-type"))
         req.peek = (kind == "v1_infer" and media in (wire.NPY, wire.OCTETS)) or \
             (kind == "v2_infer" and "inference-header-content-length" in req.headers)
@@ -195,9 +196,9 @@ class EdgeApp:
         return self.runtime.clock() - 1000.0 * (time.perf_counter() - arrival_s)
 
     @staticmethod
-    def _refusal(r: Refused) -> Response:
+    def _refusal(r: Refused, close: bool = False) -> Response:
         return Response(503, json.dumps({"error": r.decision.reason}).encode(),
-                        headers=(("retry-after", str(r.decision.retry_after_s)),))
+                        headers=(("retry-after", str(r.decision.retry_after_s)),), close=close)
 
     def _submit(self, req: Request, frames: np.ndarray, ctx: Any) -> Response | Awaitable[Response]:
         started = self._start(frames, req.arrival_s)
