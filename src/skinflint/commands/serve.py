@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from pathlib import Path
@@ -55,8 +54,9 @@ def serve_command(
                                        "for its next request."),
     max_in_flight: Optional[int] = typer.Option(None, "--max-in-flight", help="Bound on requests in the runtime "
                                                 "(default: twice rate x SLO, at least 64, as the simulator assumes)."),
-    admit_slack: float = typer.Option(1.0, "--admit-slack", help="Admit while the estimated latency is within "
-                                      "this fraction of the SLO (below 1: a margin for a noisy machine)."),
+    admit_slack: str = typer.Option("auto", "--admit-slack", help="Admit while the estimated latency is within "
+                                    "this fraction of the SLO: a number in (0, 1], or auto (the margin measured "
+                                    "from admitted requests' latencies, at most 1; docs/runtime.md)."),
     no_early_close: bool = typer.Option(False, "--no-early-close", help="Never close a partial batch early."),
     close_margin: float = typer.Option(5.0, "--close-margin-ms", help="Early close this much before the "
                                        "simulator's close time (timer wake-ups, hand-offs; docs/runtime.md)."),
@@ -89,9 +89,10 @@ def serve_command(
     if not 0 < port < 65536:
         raise SpecError("command line", "--port", f"must be 1..65535 (got {port})", "pass a free TCP port")
     if min(max_body, max_in_flight or 1, max_frames, max_connections, max_concurrency) < 1 or \
-            min(request_timeout, idle_timeout) <= 0 or not 0 < admit_slack <= 1 or close_margin < 0:
-        raise SpecError("command line", "--max-*/--*-timeout", "must be positive (--admit-slack in (0, 1])",
+            min(request_timeout, idle_timeout) <= 0 or close_margin < 0:
+        raise SpecError("command line", "--max-*/--*-timeout", "must be positive",
                         "pass positive numbers")
+    slack = slack_options(admit_slack)
     secret = read_token(token_file, token)
     if host not in LOOPBACK and not secret:
         typer.echo(f"warning: serving on {host} without a token: anyone who can reach it may use it", err=True)
@@ -108,7 +109,7 @@ def serve_command(
                     request_timeout_s=request_timeout, idle_timeout_s=idle_timeout)
     log = BatchLog(record_batches) if record_batches else None
     runtime_options = {"early_close": None if no_early_close else EarlyClose(close_margin), "max_in_flight": max_in_flight,
-                       "batch_log": log, "admission_slack": admit_slack}
+                       "batch_log": log, **slack}
     edge_log()
     try:
         if fleet:
@@ -130,6 +131,20 @@ def serve_command(
         sock.close()
         if log is not None:
             log.close()
+
+
+def slack_options(value: str) -> dict:
+    """--admit-slack as the runtime's options: auto (measured, at most 1) or a fixed fraction."""
+    if value == "auto":
+        return {"admission_slack": 1.0, "measured_slack": True}
+    try:
+        slack = float(value)
+    except ValueError:
+        slack = float("nan")
+    if not 0 < slack <= 1:
+        raise SpecError("command line", "--admit-slack", f"must be auto or a number in (0, 1] (got {value!r})",
+                        "pass --admit-slack auto or e.g. --admit-slack 0.8")
+    return {"admission_slack": slack, "measured_slack": False}
 
 
 def backend_options(backend: str, address: Optional[str], runner: str, models: Path, replan: bool,
@@ -280,7 +295,12 @@ def load_command(
         client.close()
         return report.as_dict()
 
-    out = asyncio.run(main())
+    from skinflint.runtime.server import new_loop
+    loop = new_loop()               # uvloop where installed: the generator's own CPU per request halves
+    try:
+        out = loop.run_until_complete(main())
+    finally:
+        loop.close()
     if fmt == "json":
         print(json.dumps(out, indent=2))
         return

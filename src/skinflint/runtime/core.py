@@ -26,7 +26,7 @@ from skinflint.fanout import as_fraction
 from skinflint.plan import Plan
 from skinflint.runtime.adapters import get_adapter
 from skinflint.dispatch.base import RUNTIME_CLOSE_MARGIN_MS
-from skinflint.runtime.admission import Admission
+from skinflint.runtime.admission import Admission, MeasuredSlack
 from skinflint.runtime.backends import Backend
 from skinflint.runtime.dispatcher import ModuleDispatcher
 from skinflint.runtime.metrics import NullMetrics
@@ -61,6 +61,8 @@ class AppState:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     in_flight: int = 0
     seq: int = 0
+    refusing: bool = False        # the rule's last answer was no (the edge then asks before decoding)
+    slack: MeasuredSlack | None = None   # the margin measured from admitted requests' latencies
 
     def items(self, k: int, seq: int) -> tuple[int, int]:
         """Module k's indices for request `seq`: C(seq) .. C(seq + 1) - 1."""
@@ -74,7 +76,9 @@ class Router:
     def __init__(self, plans: Sequence[Plan], specs: Sequence[Spec], models: Sequence[SimModel], backend: Backend, *,
                  early_close: EarlyClose | None = EarlyClose(CLOSE_MARGIN_MS), max_in_flight: int | None = None,
                  metrics: Sequence[Any] | None = None, clock: Callable[[], float] | None = None,
-                 batch_log: Any = None, admission_slack: float = 1.0) -> None:
+                 batch_log: Any = None, admission_slack: float = 1.0, measured_slack: bool = False) -> None:
+        """`measured_slack`: admission's slack measured (runtime.admission.MeasuredSlack), at most
+        `admission_slack`; else `admission_slack` as it is."""
         self.backend, self.batch_log = backend, batch_log
         start = time.perf_counter()
         self.clock = clock or (lambda: 1000.0 * (time.perf_counter() - start))
@@ -84,6 +88,8 @@ class Router:
                               [as_fraction(m.rate_factor) for m in sm.modules],
                               metrics=(metrics[a] if metrics else None) or NullMetrics())
                      for a, (p, s, sm) in enumerate(zip(plans, specs, models))]
+        for app in self.apps if measured_slack else ():
+            app.slack = MeasuredSlack(app.sm.slo_ms, admission_slack)
         hop = float(getattr(backend, "close_margin_ms", 0.0))   # the backend's own hop (Ray's), at least
         if early_close is not None and early_close.margin_ms < hop:
             early_close = replace(early_close, margin_ms=hop)
@@ -150,12 +156,14 @@ class Router:
             now = self.clock()
             arrival = now if arrival_ms is None else min(float(arrival_ms), now)
             decision = app.admission.decide(self.backlog(a), app.in_flight, waited_ms=now - arrival)
+            app.refusing = not decision.admit
             if not decision.admit:
                 app.counts["refused"] += 1
                 app.metrics.refused()
                 raise Refused(decision)
             mods = app.sm.modules
             req = Request.new(a, app.seq, arrival, frame, [len(m.parents) for m in mods], sum(m.is_exit for m in mods))
+            req.estimate_ms = decision.estimate_ms
             app.seq += 1
             self._live[a][req.seq] = req
             app.in_flight += 1
@@ -172,6 +180,23 @@ class Router:
         for act in actions:
             act()
         return req.future
+
+    def precheck(self, a: int, arrival_ms: float) -> Refused | None:
+        """The admission rule asked for a request of app a before its body is read or decoded, so
+        that under overload a refusal costs the edge no decoding: asked only while the rule's last
+        answer was no (otherwise None at once, and submit decides). A refusal is counted here."""
+        app = self.apps[a]
+        if not app.refusing:
+            return None
+        with self._lock:
+            now = self.clock()
+            decision = app.admission.decide(self.backlog(a), app.in_flight, waited_ms=now - min(arrival_ms, now))
+            app.refusing = not decision.admit
+            if decision.admit:
+                return None
+            app.counts["refused"] += 1
+        app.metrics.refused()
+        return Refused(decision)
 
     def close(self) -> None:
         """Stop timers and workers; requests still in flight fail with a reason."""
@@ -365,6 +390,9 @@ class Router:
             self._live[req.app].pop(req.seq, None)
             app.counts["completed"] += 1
             app.counts["on_time" if on_time else "late"] += 1
+            slack = app.slack.observe(req.estimate_ms, latency) if app.slack is not None else None
+            if slack is not None:
+                app.admission.slack = slack
         app.metrics.finished(latency, on_time)
         mods = app.sm.modules
         outputs = {m.name: req.outputs[k] for k, m in enumerate(mods) if m.is_exit}

@@ -58,6 +58,7 @@ class Request:
     exits_left: int
     failed: bool = False
     hops: list[int] = field(default_factory=list)
+    estimate_ms: float = float("nan")     # admission's estimate when it was admitted
 
     @classmethod
     def new(cls, app: int, seq: int, arrival_ms: float, frame: np.ndarray, parents: list[int],

@@ -31,14 +31,15 @@ class Runtime:
 
     def __init__(self, plan: Plan, spec: Spec, backend: Backend, *, early_close: EarlyClose | None = EarlyClose(CLOSE_MARGIN_MS),
                  max_in_flight: int | None = None, metrics: Any = None, clock: Callable[[], float] | None = None,
-                 batch_log: Any = None, admission_slack: float = 1.0, router: Router | None = None,
-                 app: int = 0) -> None:
+                 batch_log: Any = None, admission_slack: float = 1.0, measured_slack: bool = False,
+                 router: Router | None = None, app: int = 0) -> None:
         """`batch_log`: a runtime.batchlog.BatchLog to record every completed batch's latency (calibration);
-        `admission_slack`: admit while the estimate is within this fraction of the SLO."""
+        `admission_slack`: admit while the estimate is within this fraction of the SLO (with
+        `measured_slack`: at most this, the margin measured, runtime.admission.MeasuredSlack)."""
         if router is None:
             router = Router([plan], [spec], [compile_model(plan, spec)], backend, early_close=early_close,
                             max_in_flight=max_in_flight, metrics=[metrics or NullMetrics()], clock=clock,
-                            batch_log=batch_log, admission_slack=admission_slack)
+                            batch_log=batch_log, admission_slack=admission_slack, measured_slack=measured_slack)
         self.router, self.index = router, app
         self._state = router.apps[app]
         self.plan, self.spec, self.sm = plan, spec, self._state.sm
@@ -72,6 +73,10 @@ class Runtime:
         `arrival_ms` (this runtime's clock; default now): when the request reached the server."""
         return self.router.submit(self.index, self.check_frame(frame), arrival_ms)
 
+    def precheck(self, arrival_ms: float) -> Refused | None:
+        """Refused before the body is read (the edge, under overload), or None (Router.precheck)."""
+        return self.router.precheck(self.index, arrival_ms)
+
     def check_frame(self, frame: Any) -> np.ndarray:
         """The request tensor as float32 of exactly the entry model's input shape, finite;
         ValueError says why not. The shape and dtype are checked before anything is copied."""
@@ -102,7 +107,7 @@ class FleetRuntime:
     def __init__(self, fleet: FleetPlan, specs: Sequence[Spec], backend: Backend, *,
                  early_close: EarlyClose | None = EarlyClose(CLOSE_MARGIN_MS), max_in_flight: int | None = None,
                  metrics: Callable[[], Any] | None = None, clock: Callable[[], float] | None = None,
-                 batch_log: Any = None, admission_slack: float = 1.0) -> None:
+                 batch_log: Any = None, admission_slack: float = 1.0, measured_slack: bool = False) -> None:
         """`metrics()`: a fresh metrics object per app (each app's /metrics)."""
         by_app = {s.app.name: s for s in specs}
         missing = [p.app for p in fleet.apps if p.app not in by_app]
@@ -115,7 +120,8 @@ class FleetRuntime:
         self.fleet, self.backend = fleet, backend
         self.router = Router(list(fleet.apps), ordered, models, backend, early_close=early_close,
                              max_in_flight=max_in_flight, metrics=[(metrics or NullMetrics)() for _ in models],
-                             clock=clock, batch_log=batch_log, admission_slack=admission_slack)
+                             clock=clock, batch_log=batch_log, admission_slack=admission_slack,
+                             measured_slack=measured_slack)
         self.apps = {p.app: Runtime(p, s, backend, router=self.router, app=a)
                      for a, (p, s) in enumerate(zip(fleet.apps, ordered))}
 

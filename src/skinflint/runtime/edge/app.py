@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Awaitable, Sequence
@@ -63,6 +64,8 @@ class EdgeApp:
         self.offload_bytes = offload_bytes
         self.outputs = outputs if outputs is not None else probe_outputs(runtime)
         self.known = oip.output_names(self.outputs)
+        self.heads = oip.HeadCache(self.entry_shape, max_frames, self.known)
+        self._precheck = getattr(runtime, "precheck", None)    # a LiveRuntime has none: submit decides
         self.ready = True
         self.pool = ThreadPoolExecutor(2, thread_name_prefix="edge-decode")
 
@@ -84,6 +87,11 @@ class EdgeApp:
             except wire.Unsupported as e:
                 return plain_error(415, str(e))
         req.route = kind
+        if kind in ("v1_infer", "v2_infer") and self._precheck is not None:
+            refused = self._precheck(self._arrival_ms(req.arrival_s))
+            if refused is not None:       # a large body is not read to be thrown away: answer, close
+                length = req.headers.get("content-length", "")
+                return self._refusal(refused, close=not length.isdigit() or int(length) > self.offload_bytes)
         media = wire.media_type(req.headers.get("content-type"))
         req.peek = (kind == "v1_infer" and media in (wire.NPY, wire.OCTETS)) or \
             (kind == "v2_infer" and "inference-header-content-length" in req.headers)
@@ -97,8 +105,7 @@ class EdgeApp:
         try:
             if req.route == "v1_infer":
                 return v1.check_npy_prefix(prefix, declared, self.entry_shape)
-            return oip.check_head(prefix, req.headers["inference-header-content-length"], declared,
-                                  self.entry_shape, self.max_frames)
+            return oip.check_head(prefix, req.headers["inference-header-content-length"], declared, self.heads)
         except ValueError as e:
             return plain_error(422, str(e))
 
@@ -156,7 +163,7 @@ class EdgeApp:
             mode = v1.outputs_mode(req.query)
             return v1.decode_frame(req.body, req.headers.get("content-type", ""), self.entry_shape), mode
         call = oip.parse_infer(req.body, req.headers.get("inference-header-content-length"), self.entry_shape,
-                               self.max_frames, self.known)
+                               self.max_frames, self.known, self.heads)
         return call.frames, call
 
     def _decode_or_refuse(self, req: Request) -> tuple[np.ndarray, Any] | Response:
@@ -179,11 +186,19 @@ class EdgeApp:
             for frame in frames:
                 futures.append(rt.submit(frame, arrival_ms))
         except Refused as r:
-            return Response(503, json.dumps({"error": r.decision.reason}).encode(),
-                            headers=(("retry-after", str(r.decision.retry_after_s)),))
+            return self._refusal(r)
         except ValueError as e:
             return plain_error(422, str(e))
         return futures, now - arrival_ms
+
+    def _arrival_ms(self, arrival_s: float) -> float:
+        """A perf_counter() arrival on the runtime's clock."""
+        return self.runtime.clock() - 1000.0 * (time.perf_counter() - arrival_s)
+
+    @staticmethod
+    def _refusal(r: Refused, close: bool = False) -> Response:
+        return Response(503, json.dumps({"error": r.decision.reason}).encode(),
+                        headers=(("retry-after", str(r.decision.retry_after_s)),), close=close)
 
     def _submit(self, req: Request, frames: np.ndarray, ctx: Any) -> Response | Awaitable[Response]:
         started = self._start(frames, req.arrival_s)
@@ -209,10 +224,10 @@ class EdgeApp:
 
     def _answer(self, req: Request, ctx: Any, futures: Sequence[Future], waited_ms: float) -> asyncio.Future:
         """A future of the answer: set when every frame's result is in (one wake-up of the loop per
-        frame, no task), or 504 after `wait_s`."""
+        request, from the thread that ends its last frame; no task), or 504 after `wait_s`."""
         loop = asyncio.get_running_loop()
         out = loop.create_future()
-        left = [len(futures)]
+        left, lock = [len(futures)], threading.Lock()
 
         def expire() -> None:
             if not out.done():
@@ -220,20 +235,23 @@ class EdgeApp:
                                                 "counted in flight)"))
         timer = loop.call_later(self.wait_s, expire)
 
-        def step() -> None:
-            left[0] -= 1
-            if left[0] == 0 and not out.done():
+        def answer() -> None:
+            if not out.done():
                 timer.cancel()
                 try:
                     out.set_result(self._response(req, ctx, futures, waited_ms))
                 except Exception as e:  # noqa: BLE001 - the connection answers 500 and logs it
                     out.set_exception(e)
 
-        def done(_: Future) -> None:      # in the worker's thread
-            try:
-                loop.call_soon_threadsafe(step)
-            except RuntimeError:          # the loop has closed: nobody waits any more
-                pass
+        def done(_: Future) -> None:      # in the thread that ended the frame
+            with lock:
+                left[0] -= 1
+                last = left[0] == 0
+            if last:
+                try:
+                    loop.call_soon_threadsafe(answer)
+                except RuntimeError:      # the loop has closed: nobody waits any more
+                    pass
         for f in futures:
             f.add_done_callback(done)
         return out

@@ -14,6 +14,7 @@ Everything is checked against the model before a tensor is built.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -27,6 +28,7 @@ DTYPES = {"BOOL": np.bool_, "UINT8": np.uint8, "UINT16": np.uint16, "UINT32": np
           "INT8": np.int8, "INT16": np.int16, "INT32": np.int32, "INT64": np.int64, "FP16": np.float16,
           "FP32": np.float32, "FP64": np.float64}
 NAMES = {np.dtype(v): k for k, v in DTYPES.items()}
+MAX_CACHED_HEAD = 4096     # bytes: a longer JSON header is parsed every time, never kept
 OutputSpec = Mapping[str, Mapping[str, tuple[tuple[int, ...], np.dtype]]]   # module -> output -> (item shape, dtype)
 
 
@@ -81,71 +83,147 @@ def _tensor_head(t: Any, entry_shape: tuple[int, ...], max_frames: int) -> tuple
     return shape, dtype, frame_layout(shape[1:], dtype, entry_shape)
 
 
-def check_head(prefix: memoryview, header_length: str, content_length: int | None, entry_shape: Sequence[int],
-               max_frames: int) -> bool | None:
-    """Check a binary-extension body from its JSON header alone (before the tensor bytes come): True
-    when it fits, None when the header is not all in yet; ValueError with the reason."""
-    if not header_length.isdigit():
-        raise ValueError("Inference-Header-Content-Length must be the JSON header's byte count")
-    n = int(header_length)
-    if content_length is not None and n > content_length:
-        raise ValueError("Inference-Header-Content-Length is beyond the body")
-    if len(prefix) < n:
-        return None
-    doc = wire.loads(prefix[:n])
-    inputs = doc.get("inputs") if type(doc) is dict else None
-    if type(inputs) is not list or len(inputs) != 1:
-        raise ValueError(f"'inputs' must be a list of one tensor named {INPUT!r}")
-    shape, dtype, _ = _tensor_head(inputs[0], tuple(entry_shape), max_frames)
-    size = (inputs[0].get("parameters") or {}).get("binary_data_size") if type(inputs[0].get("parameters")) is dict else None
-    need = int(np.prod(shape, dtype=object)) * dtype.itemsize
-    if size is not None and content_length is not None and (size != need or content_length - n != need):
-        raise ValueError(f"binary_data_size must be {need} bytes for shape {shape} {datatype(dtype)}, and the "
-                         f"bytes after the JSON header ({content_length - n}) as many")
-    return True
+@dataclass(frozen=True)
+class Head:
+    """A binary-extension request's JSON header, parsed and checked once (a client sends the same
+    header with every request, so the edge keeps these by the header's bytes: `HeadCache`): the
+    input's shape, dtype, layout and byte count, the request's id and outputs, or why the outputs
+    are wrong (told after the body, as for a JSON body, so the connection is kept)."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    layout: str
+    nbytes: int
+    id: str | None = None
+    outputs: dict[str, bool] | None = None
+    binary: bool = False
+    error: str | None = None
+    inline: bool = False          # the tensor is the header's JSON `data` (no binary part)
 
 
-def parse_infer(body: bytes, header_length: str | None, entry_shape: Sequence[int], max_frames: int,
-                known_outputs: Sequence[str]) -> InferCall:
-    """An inference request from its body (and the binary extension's header); ValueError with the
-    reason for anything malformed. Shapes, datatypes and sizes are checked before any copy."""
-    view = memoryview(body)
-    if header_length is not None:
-        if not header_length.isdigit() or int(header_length) > len(body):
-            raise ValueError("Inference-Header-Content-Length must be the JSON header's byte count, within the body")
-        head, rest = view[:int(header_length)], view[int(header_length):]
-    else:
-        head, rest = view, view[:0]
+def read_head(head: bytes | memoryview, entry_shape: Sequence[int], max_frames: int,
+              known_outputs: Sequence[str]) -> Head:
+    """The binary extension's JSON header checked against the model; ValueError with the reason."""
     doc = wire.loads(head)
     if type(doc) is not dict:
         raise ValueError("the inference request must be a JSON object")
+    t = _the_input(doc)
+    shape, dtype, layout = _tensor_head(t, tuple(entry_shape), max_frames)
+    nbytes = math.prod(shape) * dtype.itemsize
+    size = _params(t).get("binary_data_size")
+    if size is None and "data" in t:
+        return Head(tuple(shape), dtype, layout, 0, inline=True)
+    if type(size) is not int or size != nbytes:
+        raise ValueError(f"binary_data_size must be {nbytes} bytes for shape {shape} {datatype(dtype)}, and the "
+                         f"bytes after the JSON header as many")
+    try:
+        return Head(tuple(shape), dtype, layout, nbytes, _request_id(doc), *_outputs(doc, known_outputs))
+    except ValueError as e:
+        return Head(tuple(shape), dtype, layout, nbytes, error=str(e))
+
+
+class HeadCache:
+    """Parsed binary headers by their bytes (at most `size`; cleared when full): a header is
+    parsed and checked once per client, not once per request."""
+
+    def __init__(self, entry_shape: Sequence[int], max_frames: int, known_outputs: Sequence[str],
+                 size: int = 256) -> None:
+        self.entry_shape, self.max_frames, self.known, self.size = tuple(entry_shape), max_frames, known_outputs, size
+        self._heads: dict[bytes, Head] = {}
+
+    def get(self, head: bytes | memoryview) -> Head:
+        """The parsed header; ValueError with the reason."""
+        key = bytes(head)
+        found = self._heads.get(key)
+        if found is None:
+            found = read_head(key, self.entry_shape, self.max_frames, self.known)
+            if found.inline or len(key) > MAX_CACHED_HEAD:   # data in it, or a big one: not kept
+                return found
+            if len(self._heads) >= self.size:
+                self._heads.clear()
+            self._heads[key] = found
+        return found
+
+
+def header_length(value: str, content_length: int | None) -> int:
+    """Inference-Header-Content-Length as a byte count within the body; ValueError otherwise."""
+    if not value.isdigit() or (content_length is not None and int(value) > content_length):
+        raise ValueError("Inference-Header-Content-Length must be the JSON header's byte count, within the body")
+    return int(value)
+
+
+def check_head(prefix: memoryview, header_length_value: str, content_length: int | None,
+               heads: HeadCache) -> bool | None:
+    """Check a binary-extension body from its JSON header alone (before the tensor bytes come): True
+    when it fits, None when the header is not all in yet; ValueError with the reason."""
+    n = header_length(header_length_value, content_length)
+    if len(prefix) < n:
+        return None
+    head = heads.get(prefix[:n])
+    if content_length is not None and content_length - n != head.nbytes:
+        raise ValueError(f"binary_data_size must be {head.nbytes} bytes for shape {list(head.shape)} "
+                         f"{datatype(head.dtype)}, and the bytes after the JSON header ({content_length - n}) as many")
+    return True
+
+
+def parse_binary(body: bytes, header_length_value: str, heads: HeadCache) -> InferCall:
+    """A binary-extension request from its body: the header (parsed once per client), then the
+    tensor read in place; ValueError with the reason."""
+    n = header_length(header_length_value, len(body))
+    head = heads.get(memoryview(body)[:n])
+    if len(body) - n != head.nbytes:
+        raise ValueError(f"binary_data_size must be {head.nbytes} bytes for shape {list(head.shape)} "
+                         f"{datatype(head.dtype)}, and the bytes after the JSON header ({len(body) - n}) as many")
+    if head.inline:
+        return _from_doc(wire.loads(memoryview(body)[:n]), heads.entry_shape, heads.max_frames, heads.known)
+    if head.error is not None:
+        raise ValueError(head.error)
+    tensor = np.frombuffer(body, dtype=head.dtype.newbyteorder("<"), count=math.prod(head.shape),
+                           offset=n).reshape(head.shape)
+    return InferCall(head.id, to_model_layout(tensor, head.layout), head.outputs, head.binary)
+
+
+def parse_infer(body: bytes, header_length: str | None, entry_shape: Sequence[int], max_frames: int,
+                known_outputs: Sequence[str], heads: HeadCache | None = None) -> InferCall:
+    """An inference request from its body (and the binary extension's header); ValueError with the
+    reason for anything malformed. Shapes, datatypes and sizes are checked before any copy."""
+    if header_length is not None:
+        return parse_binary(body, header_length, heads or HeadCache(entry_shape, max_frames, known_outputs))
+    return _from_doc(wire.loads(body), entry_shape, max_frames, known_outputs)
+
+
+def _from_doc(doc: Any, entry_shape: Sequence[int], max_frames: int, known_outputs: Sequence[str]) -> InferCall:
+    """A request whose tensor is JSON `data`."""
+    if type(doc) is not dict:
+        raise ValueError("the inference request must be a JSON object")
+    t = _the_input(doc)
+    shape, dtype, layout = _tensor_head(t, tuple(entry_shape), max_frames)
+    count = math.prod(shape)
+    if _params(t).get("binary_data_size") is not None:
+        raise ValueError("parameters.binary_data_size needs the binary extension's Inference-Header-Content-Length")
+    if "data" not in t:
+        raise ValueError("the input has neither 'data' nor parameters.binary_data_size")
+    nest, flat = wire.nested_shape(t["data"])
+    if len(nest) > 1 and nest != tuple(shape):
+        raise ValueError(f"'data' is nested as {list(nest)}, 'shape' says {shape}")
+    if len(flat) != count:
+        raise ValueError(f"'data' has {len(flat)} values, 'shape' {shape} needs {count}")
+    tensor = wire.numbers(flat, dtype).reshape(shape)
+    return InferCall(_request_id(doc), to_model_layout(tensor, layout), *_outputs(doc, known_outputs))
+
+
+def _the_input(doc: dict) -> Any:
     inputs = doc.get("inputs")
     if type(inputs) is not list or len(inputs) != 1:
         raise ValueError(f"'inputs' must be a list of one tensor named {INPUT!r}")
-    t = inputs[0]
-    shape, dtype, layout = _tensor_head(t, tuple(entry_shape), max_frames)
-    count = int(np.prod(shape, dtype=object))
+    return inputs[0]
+
+
+def _params(t: dict) -> dict:
     params = t.get("parameters", {})
     if type(params) is not dict:
         raise ValueError("input 'parameters' must be an object")
-    size = params.get("binary_data_size")
-    if size is not None:
-        if type(size) is not int or size != count * dtype.itemsize or size != len(rest):
-            raise ValueError(f"binary_data_size must be {count * dtype.itemsize} bytes for shape {shape} "
-                             f"{datatype(dtype)}, and the bytes after the JSON header ({len(rest)}) as many")
-        tensor = np.frombuffer(rest, dtype=dtype.newbyteorder("<"), count=count).reshape(shape)
-    else:
-        if len(rest):
-            raise ValueError("bytes follow the JSON header but no input gives parameters.binary_data_size")
-        if "data" not in t:
-            raise ValueError("the input has neither 'data' nor parameters.binary_data_size")
-        nest, flat = wire.nested_shape(t["data"])
-        if len(nest) > 1 and nest != tuple(shape):
-            raise ValueError(f"'data' is nested as {list(nest)}, 'shape' says {shape}")
-        if len(flat) != count:
-            raise ValueError(f"'data' has {len(flat)} values, 'shape' {shape} needs {count}")
-        tensor = wire.numbers(flat, dtype).reshape(shape)
-    return InferCall(_request_id(doc), to_model_layout(tensor, layout), *_outputs(doc, known_outputs))
+    return params
 
 
 def _request_id(doc: dict) -> str | None:
