@@ -48,7 +48,7 @@ def test_plans_verify_attain_on_fresh_seeds_and_are_deterministic(name: str) -> 
     assert plan.check is not None and plan.check.attained >= TRAFFIC.target
     again = skinflint.plan(spec, planner="inferline", traffic=TRAFFIC, seed=3)
     assert again.to_dict() | {"planning_ms": 0} == plan.to_dict() | {"planning_ms": 0}
-    count, per_seed = sampling(TRAFFIC)
+    count, per_seed = sampling(TRAFFIC, spec.app.rate)
     fresh = Oracle(spec, TRAFFIC, tuple(range(900, 900 + count)), per_seed).measure(plan)
     assert min(fresh.per_seed) >= TRAFFIC.target - (1 - TRAFFIC.target) / 2
 

@@ -60,9 +60,9 @@ class Estimator:
 
     def __init__(self, spec: Spec, options: PlanOptions, traffic: Traffic) -> None:
         self.spec, self.options, self.traffic = spec, options, traffic
-        count, per_seed = sampling(traffic)
-        self.seeds = plan_seeds(options.seed, count)
         offered = replace(spec, app=replace(spec.app, rate=spec.app.rate / (1.0 + options.headroom)))
+        count, per_seed = sampling(traffic, offered.app.rate, spec.sources.get("app"))
+        self.seeds = plan_seeds(options.seed, count)
         self.oracle = Oracle(offered, traffic, self.seeds, per_seed)
         self._seen: dict[State, Measured | None] = {}
         self.best = 0.0

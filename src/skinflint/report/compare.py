@@ -67,7 +67,7 @@ def attain_plan(plan: Plan, spec: Spec, traffic: Traffic, seed: int = 0) -> floa
     from skinflint.planners.attain import sampling
     from skinflint.sim.attainment import Oracle
 
-    count, per_seed = sampling(traffic)
+    count, per_seed = sampling(traffic, spec.app.rate, spec.sources.get("app"))
     return Oracle(spec, traffic, fresh_seeds(seed, count), per_seed).measure(plan).attained
 
 

@@ -95,7 +95,6 @@ def run_central(sm: SimModel, draws: Draws, jitter: list[tuple[np.ndarray, np.nd
     empty = np.zeros(0)
     for k, m in enumerate(sm.modules):
         release, item_req, ready = module_items(sm, k, draws, done_at)
-        firsts = draws.firsts[k]
         order = np.argsort(ready, kind="stable")
         sizes, table = _tables(m.workers)
         normals = draws.normals[k] if jitter is not None and draws.normals[k] is not None else empty
