@@ -18,6 +18,7 @@ its entry modules (arrival + hop_ms), as the event engine decides it.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import reduce
 from typing import Callable, Sequence
 
 import numba
@@ -101,20 +102,28 @@ def _sorted_backlog_at(t: np.ndarray, queued: np.ndarray, taken: np.ndarray, str
     return np.searchsorted(queued, t, side) - np.searchsorted(taken, t, side)
 
 
-def _estimates(admission: Admission, backlog: list[np.ndarray]) -> np.ndarray:
-    """admission.estimate_ms for every request at once (slowdown 1, as in simulation)."""
-    finish: list[np.ndarray] = []
+def _estimates(admission: Admission, backlog: list[np.ndarray]) -> np.ndarray | float:
+    """admission.estimate_ms for every request at once (slowdown 1, as in simulation); one
+    number where no backlog ever forms (the estimate is then the same for everyone)."""
+    backlog = [b if b.any() else 0.0 for b in backlog]
+    finish: list = []
     for k, s in enumerate(admission.stages):
-        start = (np.maximum.reduce([finish[p] for p in s.parents]) if s.parents else 0.0) + admission.hop_ms
+        start = (reduce(np.maximum, [finish[p] for p in s.parents]) if s.parents else 0.0) + admission.hop_ms
         finish.append(start + 1000.0 * backlog[k] / s.throughput + s.slowest_ms)
-    return np.maximum.reduce([finish[k] for k, s in enumerate(admission.stages) if s.is_exit])
+    return reduce(np.maximum, [finish[k] for k, s in enumerate(admission.stages) if s.is_exit])
+
+
+def _refused(admission: Admission, backlog: list[np.ndarray], in_flight: np.ndarray) -> np.ndarray:
+    """The rule's refusals given each request's backlogs and requests in flight."""
+    return (in_flight >= admission.max_in_flight) | (_estimates(admission, backlog) > admission.slo_ms)
 
 
 def decisions(admission: Admission, arrival: np.ndarray, admitted: np.ndarray, trace: Trace,
               batches: Batches, firsts: Sequence[np.ndarray]) -> np.ndarray | None:
     """Whom the rule refuses, every request of `arrival` decided on the run `trace` of the
     `admitted` ones (their indices; `firsts`: the run's items per module, Draws.firsts); None if
-    the order of simultaneous events matters."""
+    the order of simultaneous events matters (events at a decision's instant counted after it,
+    then before it)."""
     done = np.sort(np.where(np.isnan(trace.done_ms), np.inf, trace.done_ms))
     earlier = np.searchsorted(admitted, np.arange(arrival.size), side="left")   # admitted requests before each
     at = arrival + admission.hop_ms    # decided when it reaches its entry modules, as the engine does
@@ -132,11 +141,12 @@ def decisions(admission: Admission, arrival: np.ndarray, admitted: np.ndarray, t
         else:               # so is one its item reaches at once (after modules it brings no item to)
             loose[admitted] -= _own_batches(at[admitted], closed, launched, mt.batch_size, mt.item_request, f)
             before.append(loose)
-    out = []
-    for strict, backlog in ((True, after), (False, before)):
-        in_flight = earlier - np.searchsorted(done, at, side="left" if strict else "right")
-        out.append((in_flight >= admission.max_in_flight) | (_estimates(admission, backlog) > admission.slo_ms))
-    return out[0] if np.array_equal(out[0], out[1]) else None
+    in_after = earlier - np.searchsorted(done, at, side="left")
+    in_before = earlier - np.searchsorted(done, at, side="right")
+    refused = _refused(admission, after, in_after)
+    if np.array_equal(in_after, in_before) and all(np.array_equal(x, y) for x, y in zip(after, before)):
+        return refused   # no simultaneous event counts: both orders decide alike
+    return refused if np.array_equal(refused, _refused(admission, before, in_before)) else None
 
 
 def without(draws: Draws, refused: np.ndarray) -> Draws:
@@ -196,7 +206,7 @@ def run_with_admission(run: Run, admission: Admission, draws: Draws, miss_budget
             return None
         differ = decided != refused
         if not differ.any():
-            return widen(trace, admitted, draws), batches, int(refused.sum())
+            return (widen(trace, admitted, draws) if refused.any() else trace), batches, int(refused.sum())
         certain = int(decided[: int(np.argmax(differ)) + 1].sum())
         if miss_budget is not None and (certain > miss_budget or (
                 rounds >= HOPELESS_ROUNDS and decided.sum() > HOPELESS_FACTOR * max(miss_budget, 1))):

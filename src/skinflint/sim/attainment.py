@@ -117,10 +117,12 @@ class Oracle:
 
     def measure(self, plan: Plan, stop_early: bool = False) -> Measured:
         """The plan's attainment, seed after seed; with `stop_early`, none after the first seed
-        below seed_floor (the plan cannot be accepted; Measured.complete is then False)."""
+        below seed_floor or once the misses so far keep the pooled attainment below the target
+        (the plan cannot be accepted either way; Measured.complete is then False)."""
         served = Served.of(plan, self.spec, self.traffic)
         on_time, runs, refused, engines = [], [], 0, set()
         floor = self.seed_floor()
+        pooled_misses = (1.0 - self.traffic.target) * self.requests + 1e-6   # more and the pool misses the target
         for d in self.draws:
             budget = math.floor((1.0 - floor) * d.requests)   # more misses and the seed is below the floor
             trace, seed_refused, engine = served.run(d, budget)
@@ -129,7 +131,7 @@ class Oracle:
             runs.append(d.requests)
             refused += seed_refused
             engines.add(engine)
-            if stop_early and ok_count < floor * d.requests:
+            if stop_early and (ok_count < floor * d.requests or sum(runs) - sum(on_time) > pooled_misses):
                 break
         total = sum(runs)
         return Measured(sum(on_time) / total if total else math.nan, tuple(k / n for k, n in zip(on_time, runs)),
