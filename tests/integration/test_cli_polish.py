@@ -103,8 +103,9 @@ def test_day_at_80_columns_names_its_span_and_peak(capsys: pytest.CaptureFixture
 def test_simulate_hints_at_headroom_when_attainment_is_low(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
     worst_case = tmp_path / "plan.json"      # MODEL.md's plan for uniform arrivals at 300 req/s
     _run(capsys, "plan", TRAFFIC, "--traffic", "uniform", "-o", str(worst_case))
-    _, poisson, _ = _run(capsys, "simulate", TRAFFIC, "--plan", str(worst_case), "--arrivals", "poisson")
-    assert "hint: " in poisson and "--headroom 0.15" in poisson and "--target" in poisson
+    # bursts at 1.5 x the rate exceed the worst-case plan's capacity
+    _, bursts, _ = _run(capsys, "simulate", TRAFFIC, "--plan", str(worst_case), "--arrivals", "mmpp:ratio=1.5,share=0.2")
+    assert "hint: " in bursts and "--headroom 0.15" in bursts and "--target" in bursts
     _, uniform, _ = _run(capsys, "simulate", TRAFFIC, "--plan", str(worst_case))   # the traffic it was made for
     assert "hint: " not in uniform
 
