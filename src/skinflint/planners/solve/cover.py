@@ -8,10 +8,6 @@ Exact. Two facts keep it small:
     floor((need - b_e * b_max) / b_e) copies of e can be fixed up front.
   * each remaining item is one unbounded-knapsack pass over 0..need, vectorised per residue
     class mod b as a running minimum (g[r + j b] - j p is what the pass minimises).
-
-`most_units` also says how much the least-cost covers can hold at most (a larger cycle at the
-same price is a less busy module, planners/solve/robustness.py): a least-cost cover is minimal
-(prices are positive), so it holds fewer than need + b_max units, and the exchange keeps units.
 """
 
 from __future__ import annotations
@@ -22,7 +18,6 @@ from typing import Sequence
 import numpy as np
 
 Item = tuple[int, float]  # (batch size b, price p)
-TIE = 1e-9                # relative tolerance under which two costs are equal
 
 
 def _prune(items: Sequence[Item]) -> list[tuple[int, Item]]:
@@ -80,35 +75,6 @@ def min_cover_cost(items: Sequence[Item], need: int) -> float:
     for b, p in kept:
         g = _pass(g, b, p)
     return forced * p_e + float(g[rest])
-
-
-def most_units(items: Sequence[Item], need: int) -> tuple[float, int]:
-    """(least cost, most units any least-cost cover holds) of an integer cover of `need` units
-    ((inf, 0) without items). Costs within TIE of each other are equal."""
-    if need <= 0:
-        return 0.0, 0
-    kept = [it for _, it in _prune(items)]
-    if not kept:
-        return math.inf, 0
-    if len(kept) == 1:
-        b, p = kept[0]
-        return math.ceil(need / b) * p, math.ceil(need / b) * b
-    e, forced, rest = _split_forced(kept, need)
-    (b_e, p_e), b_max = kept[e], max(b for b, _ in kept)
-    if len(kept) == 2:  # one other item, used fewer than b_e times: enumerate it
-        b_o, p_o = kept[1 - e]
-        n_o = np.arange(min(b_e - 1, -(-rest // b_o)) + 1)
-        n_e = -(-np.maximum(0, rest - n_o * b_o) // b_e)
-        costs, units = n_o * p_o + n_e * p_e, n_o * b_o + n_e * b_e
-    else:
-        g = np.full(rest + b_max, np.inf)
-        g[0] = 0.0
-        for b, p in kept:
-            g = _pass(g, b, p)
-        costs, units = g[rest:], np.arange(rest, rest + b_max)
-    least = float(costs.min())
-    best = int(units[costs <= least + TIE * max(1.0, least)].max())
-    return forced * p_e + least, forced * b_e + best
 
 
 def min_cover(items: Sequence[Item], need: int) -> tuple[float, list[int]]:

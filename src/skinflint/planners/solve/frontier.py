@@ -7,8 +7,6 @@ type matters (a larger batch covers more for the same price). The cost only chan
 crosses some config's W, so the candidate budgets are the W values. Walking them upward, the
 item sets for D below the newly eligible config's d are unchanged, so only larger D are solved,
 in order of their fluid lower bound, stopping as soon as the bound cannot beat the best so far.
-Of equal-cost covers the least busy wins (robustness.py): the frontier keeps a point that is no
-cheaper than the one before it but has a lower peak busy fraction.
 """
 
 from __future__ import annotations
@@ -20,8 +18,7 @@ from itertools import groupby
 import numpy as np
 
 from skinflint.model import RTOL, Config, cover_needed, leq, pool_cover_needed
-from skinflint.planners.solve.cover import TIE, min_cover, most_units
-from skinflint.planners.solve.robustness import busy_fraction
+from skinflint.planners.solve.cover import min_cover, min_cover_cost
 
 
 @dataclass(frozen=True)
@@ -39,16 +36,14 @@ class Slot:
 
 @dataclass(frozen=True)
 class FrontierPoint:
-    """Least cost `cost_per_hour` at budget `budget_ms`, reached with these items and `need`
-    units of cover (the most a least-cost cover holds), with this peak busy fraction (and, for a
-    module with a shared slot, that slot; its worker's price is not in the cost)."""
+    """Least cost `cost_per_hour` at budget `budget_ms`, reached with these items and cover need
+    (and, for a module with a shared slot, that slot; its worker's price is not in the cost)."""
 
     budget_ms: float
     cost_per_hour: float
     items: tuple[Config, ...] = ()
     need: int = 0
     slot: Slot | None = None
-    peak: float = 0.0
 
     def groups(self) -> list[tuple[Config, int]]:
         """The (config, workers) pairs of the least-cost dedicated cover (workers > 0)."""
@@ -86,32 +81,12 @@ def _dedicated_need(slowest_ms: float, rate: float, utilization: float, slot: Sl
     return need - slot.config.batch_size
 
 
-@dataclass(frozen=True)
-class _Cover:
-    """One candidate module plan: its cost, peak busy fraction, items and units of cover."""
-
-    cost: float
-    peak: float
-    items: list[Config]
-    units: int
-
-
-def ahead(cost: float, peak: float, best_cost: float, best_peak: float) -> bool:
-    """(cost, peak) comes first: cheaper beyond TIE, or tied in cost and less busy beyond TIE."""
-    if cost < best_cost - TIE * max(1.0, abs(best_cost)):
-        return True
-    return cost <= best_cost + TIE * max(1.0, abs(best_cost)) and peak < best_peak - TIE
-
-
 def _best_cover(per_hw: dict[str, list[Config]], d_min: float, rate: float, utilization: float,
-                slot: Slot | None, best: tuple[float, float], streams: int = 1) -> _Cover | None:
-    """The best (cost, then peak) cover over slowest batch times D >= d_min (and >= the slot's d)
-    with the eligible configs, if it beats `best` = (cost, peak): tried in order of their fluid
-    bound, stopping when the bound cannot even tie the best so far. Its peak is D over the cycle
-    of the most units a least-cost cover holds (robustness.busy_fraction): exact at the D of the
-    cover's slowest batch, an upper bound of the true peak elsewhere."""
+                slot: Slot | None, best: float, streams: int = 1) -> tuple[float, list[Config], int] | None:
+    """Cheapest cover over slowest batch times D >= d_min (and >= the slot's d) with the eligible
+    configs, if cheaper than `best`: tried in order of their fluid bound, stopping when the
+    bound cannot beat the best so far."""
     floor_d = slot.config.latency_ms if slot else 0.0
-    extra = (slot.config.batch_size if slot else 0) - (streams - 1)
     eligible_d = {c.latency_ms for cs in per_hw.values() for c in cs} | ({floor_d} if slot else set())
     candidates = []
     for d in sorted(x for x in eligible_d if x >= d_min and x >= floor_d):
@@ -123,16 +98,12 @@ def _best_cover(per_hw: dict[str, list[Config]], d_min: float, rate: float, util
             candidates.append((need * min(c.price_per_hour / c.batch_size for c in items), d, items, need))
     candidates.sort(key=lambda t: (t[0], t[1]))
     found = None
-    for bound, d, items, need in candidates:
-        if bound > best[0] + TIE * max(1.0, abs(best[0])):
+    for bound, _, items, need in candidates:
+        if bound >= best * (1 - 1e-12) - 1e-12:
             break
-        if need > 0:
-            cost, units = most_units([(c.batch_size, c.price_per_hour) for c in items], need)
-        else:
-            cost, units = 0.0, 0
-        cover = _Cover(cost, busy_fraction(d, units + extra, rate), items, units)
-        if ahead(cover.cost, cover.peak, *best):
-            best, found = (cover.cost, cover.peak), cover
+        cost = min_cover_cost([(c.batch_size, c.price_per_hour) for c in items], need) if need > 0 else 0.0
+        if cost < best * (1 - 1e-12) - 1e-12:
+            best, found = cost, (cost, items, need)
     return found
 
 
@@ -145,22 +116,21 @@ def cheapest_cost(configs: list[Config], rate: float, utilization: float, budget
     for c in sorted(configs, key=lambda c: c.batch_size):
         if leq(c.worst_latency_ms, budget_ms):
             per_hw.setdefault(c.hardware, []).append(c)
-    found = _best_cover(per_hw, -math.inf, rate, utilization, slot, (math.inf, math.inf))
-    return math.inf if found is None else found.cost
+    found = _best_cover(per_hw, -math.inf, rate, utilization, slot, math.inf)
+    return math.inf if found is None else found[0]
 
 
 def module_frontier(configs: list[Config], rate: float, utilization: float = 1.0,
                     max_budget_ms: float = math.inf, slot: Slot | None = None,
                     streams: int = 1) -> list[FrontierPoint]:
-    """Pareto frontier (budget ascending; cost falling, or as cheap and less busy) up to
-    `max_budget_ms`.
+    """Pareto frontier (budget ascending, cost strictly descending) up to `max_budget_ms`.
 
     With a `slot`, the module also holds that slot on a shared worker: budgets start at the
     slot's worst latency and the slowest batch time is at least the slot's d. A pool serves
     `streams` = k merged streams, whose cycle needs k - 1 more (docs/sharing-and-pools.md)."""
     per_hw: dict[str, list[Config]] = {}
     frontier: list[FrontierPoint] = []
-    best = (math.inf, math.inf)
+    best = math.inf
     floor_ms = slot.worst_latency_ms(rate) if slot else -math.inf
     ordered = sorted(configs, key=lambda c: (c.worst_latency_ms, c.hardware, c.batch_size))
     steps = [(w, list(g)) for w, g in groupby(ordered, key=lambda c: c.worst_latency_ms)]
@@ -180,8 +150,8 @@ def module_frontier(configs: list[Config], rate: float, utilization: float = 1.0
         first = False
         found = _best_cover(per_hw, d_min, rate, utilization, slot, best, streams)
         if found is not None:
-            best = (found.cost, found.peak)
-            frontier.append(FrontierPoint(budget, found.cost, tuple(found.items), found.units, slot, found.peak))
+            best = found[0]
+            frontier.append(FrontierPoint(budget, best, tuple(found[1]), found[2], slot))
     return frontier
 
 
@@ -203,8 +173,7 @@ def fluid_frontier(configs: list[Config], rate: float, utilization: float = 1.0,
     return frontier
 
 
-def as_arrays(frontier: list[FrontierPoint]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(budgets, costs, peaks) of a frontier as numpy arrays."""
+def as_arrays(frontier: list[FrontierPoint]) -> tuple[np.ndarray, np.ndarray]:
+    """(budgets, costs) of a frontier as numpy arrays."""
     return (np.array([p.budget_ms for p in frontier], dtype=float),
-            np.array([p.cost_per_hour for p in frontier], dtype=float),
-            np.array([p.peak for p in frontier], dtype=float))
+            np.array([p.cost_per_hour for p in frontier], dtype=float))

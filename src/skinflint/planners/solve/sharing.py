@@ -23,10 +23,8 @@ import itertools
 from typing import Mapping
 from dataclasses import dataclass
 
-from skinflint.model import RTOL, Config, leq, longest_path_ms
-from skinflint.planners.solve.cover import TIE
-from skinflint.planners.solve.frontier import FrontierPoint, Slot, ahead, as_arrays, cheapest_cost, module_frontier
-from skinflint.planners.solve.robustness import busy_fraction
+from skinflint.model import Config, leq
+from skinflint.planners.solve.frontier import FrontierPoint, Slot, as_arrays, cheapest_cost, module_frontier
 from skinflint.planners.solve.split import split_slo
 from skinflint.spec.types import Spec
 
@@ -111,7 +109,7 @@ def _candidate_bins(spec: Spec, configs: dict[str, list[Config]], caps: dict[str
                 gains[m] = sorted(opts, key=lambda t: -t[0])
         for size in range(2, max_bin + 1):
             for group in itertools.combinations(list(gains), size):
-                if sum(gains[m][0][0] for m in group) >= threshold + price - TIE * max(1.0, abs(threshold + price)):
+                if sum(gains[m][0][0] for m in group) > threshold + price:
                     _walk_bins(spec, hw, price, group, gains, members, caps, threshold + price, u, out)
     return out
 
@@ -130,65 +128,31 @@ def _walk_bins(spec: Spec, hw: str, price: float, group: tuple[str, ...],
             return
         if i == len(group):
             gain = sum(members[m].gain(c, t_s, u[m]) for m, c in zip(group, chosen))  # type: ignore[union-attr]
-            if gain >= need - TIE * max(1.0, abs(need)):
+            if gain > need:
                 out.append((gain, Bin(hw, price, tuple(zip(group, chosen)))))
             return
         for g, c in gains[group[i]]:
-            if acc + g + rest[i + 1] < need - TIE * max(1.0, abs(need)):
+            if acc + g + rest[i + 1] <= need:
                 break
             walk(i + 1, acc + g, chosen + (c,), t_s + c.latency_ms)
 
     walk(0, 0.0, (), 0.0)
 
 
-@dataclass(frozen=True)
-class _Scored:
-    """A solved split: its cost (shared workers included), the points picked, and the
-    tie-break's peak and longest path (robustness.py)."""
-
-    cost: float
-    pick: dict[str, int]
-    peak: float
-    longest_ms: float
-
-    def ahead_of(self, other: "_Scored") -> bool:
-        if not ahead(self.cost, self.peak, other.cost, other.peak):
-            return (tied(self.cost, other.cost) and tied(self.peak, other.peak)
-                    and self.longest_ms < other.longest_ms - RTOL * max(1.0, other.longest_ms))
-        return True
-
-
-def tied(a: float, b: float) -> bool:
-    return abs(a - b) <= TIE * max(1.0, abs(a), abs(b))
-
-
-def _solve(spec: Spec, fronts: dict[str, list[FrontierPoint]], bins: list[Bin]) -> _Scored | None:
+def _solve(spec: Spec, fronts: dict[str, list[FrontierPoint]], extra: float) -> tuple[float, dict[str, int]] | None:
     result = split_slo(spec.app, {m: as_arrays(f) for m, f in fronts.items()}, spec.app.slo_ms, spec.app.hop_ms)
-    if result is None:
-        return None
-    cost, pick = result
-    points = {m: fronts[m][i] for m, i in pick.items()}
-    peak = max(p.peak for p in points.values())
-    for b in bins:  # a shared worker runs one batch per member cycle: busy sum d_m / T_m
-        peak = max(peak, sum(busy_fraction(c.latency_ms, points[m].need + c.batch_size, spec.app.module_rate(m))
-                             for m, c in b.slots))
-    longest = longest_path_ms(spec.app.modules, {m: p.budget_ms for m, p in points.items()}, spec.app.hop_ms)
-    return _Scored(cost + sum(b.price_per_hour for b in bins), pick, peak, longest)
-
-
-def _may_tie(bound: float, best: float) -> bool:
-    """A lower bound on a cost that can still reach `best` (tie included)."""
-    return bound <= best + TIE * max(1.0, abs(best))
+    return None if result is None else (result[0] + extra, result[1])
 
 
 def with_shared_workers(spec: Spec, configs: dict[str, list[Config]], caps: dict[str, float],
                         base: dict[str, list[FrontierPoint]], utilization: Mapping[str, float]) -> SharedSolution:
     """Least-cost plan allowing shared workers, starting from the dedicated frontiers `base`
-    (`utilization`: each module's cap u_m); of equal-cost plans the more robust (robustness.py)."""
+    (`utilization`: each module's cap u_m)."""
     fronts = dict(base)
     bins: list[Bin] = []
-    best = _solve(spec, fronts, [])
-    assert best is not None, "the dedicated plan is feasible"
+    solved = _solve(spec, fronts, 0.0)
+    assert solved is not None, "the dedicated plan is feasible"
+    best_cost, best_pick = solved
     small = len(configs) <= EXACT_MAX_MODULES
     exact = True
     cache: dict[tuple[str, Config, float], list[FrontierPoint]] = {}
@@ -197,8 +161,8 @@ def with_shared_workers(spec: Spec, configs: dict[str, list[Config]], caps: dict
         taken = {m for b in bins for m, _ in b.slots}
         paid = sum(x.price_per_hour for x in bins)
         cheapest = sum(f[-1].cost_per_hour for f in fronts.values())
-        # a bin can win only if paid + price + cheapest - gain <= best cost
-        candidates = _candidate_bins(spec, configs, caps, fronts, taken, cheapest + paid - best.cost, utilization,
+        # a bin can win only if paid + price + cheapest - gain < best_cost
+        candidates = _candidate_bins(spec, configs, caps, fronts, taken, cheapest + paid - best_cost, utilization,
                                      MAX_BIN if len(configs) <= GREEDY_TRIPLES_MAX_MODULES else 2)
         candidates.sort(key=lambda t: -(t[0] - t[1].price_per_hour))
         if not small:
@@ -206,7 +170,7 @@ def with_shared_workers(spec: Spec, configs: dict[str, list[Config]], caps: dict
             candidates = candidates[:MAX_SOLVED[6] if len(configs) <= 6 else MAX_SOLVED_LARGE]
         round_best = None
         for gain, b in candidates:
-            if not _may_tie(paid + b.price_per_hour + cheapest - gain, best.cost):
+            if paid + b.price_per_hour + cheapest - gain >= best_cost * (1 - 1e-12) - 1e-12:
                 break  # sorted by bound: no later bin can win either
             # sharper bound: each member's exact cheapest cost with its slot, at its largest budget
             for m, c in b.slots:
@@ -217,7 +181,7 @@ def with_shared_workers(spec: Spec, configs: dict[str, list[Config]], caps: dict
             members = dict(b.slots)
             bound = paid + b.price_per_hour + sum(
                 floor[(m, members[m], b.cycle_ms)] if m in members else f[-1].cost_per_hour for m, f in fronts.items())
-            if not _may_tie(bound, best.cost):
+            if bound >= best_cost * (1 - 1e-12) - 1e-12:
                 continue
             trial = dict(fronts)
             for m, c in b.slots:
@@ -228,14 +192,14 @@ def with_shared_workers(spec: Spec, configs: dict[str, list[Config]], caps: dict
                 trial[m] = cache[key]
             if any(not f for f in trial.values()):
                 continue
-            got = _solve(spec, trial, bins + [b])
-            if got and got.ahead_of(best):
-                best, round_best = got, (b, trial)
+            got = _solve(spec, trial, paid + b.price_per_hour)
+            if got and got[0] < best_cost * (1 - 1e-12) - 1e-12:
+                best_cost, best_pick, round_best = got[0], got[1], (b, trial)
         if round_best is None:
             break
         bins.append(round_best[0])
         fronts = round_best[1]
         if small:
             break  # at most one bin exists (see the module docstring)
-    points = {m: fronts[m][best.pick[m]] for m in fronts}
-    return SharedSolution(best.cost, points, tuple(bins), exact)
+    points = {m: fronts[m][best_pick[m]] for m in fronts}
+    return SharedSolution(best_cost, points, tuple(bins), exact)
