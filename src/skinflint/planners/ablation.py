@@ -19,7 +19,7 @@ from skinflint.model import Config, cover_needed, leq
 from skinflint.plan import BATCH_AWARE, ROUND_ROBIN, ModulePlan, Plan
 from skinflint.planners.base import PlanOptions
 from skinflint.planners.solve.assemble import group, module_plan
-from skinflint.planners.solve.bounds import configs_by_module, lower_bound, require_feasible
+from skinflint.planners.solve.bounds import configs_by_module, plan_bound, require_feasible
 from skinflint.planners.solve.frontier import module_frontier
 from skinflint.spec.types import App, Spec
 
@@ -87,7 +87,7 @@ class EvenSplitPlanner:
                                       self._least_slo(spec, configs, u, lags))
             modules.append(mp)
         return Plan(spec.app.name, self.name, spec.app.rate, spec.app.slo_ms, tuple(modules), spec.app.hop_ms,
-                    lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u, headroom=options.headroom,
+                    lower_bound_per_hour=plan_bound(spec, configs, u, options.bound), utilization=u, headroom=options.headroom,
                     fanout_lag=options.fanout_lag)
 
     def _least_slo(self, spec: Spec, configs: dict[str, list[Config]], u: float, lags: dict[str, float]) -> float:

@@ -115,6 +115,7 @@ class Search:
     def __post_init__(self) -> None:
         self._plans: dict[tuple, Plan | None] = {}
         self._measured: dict[str, Measured] = {}
+        self._keys: dict[str, tuple] = {}   # signature -> the (headroom, module headroom) that planned it
         self._infeasible: SkinflintError | None = None   # why the planner found no plan at some headroom
 
     @property
@@ -122,16 +123,24 @@ class Search:
         return self.oracle.traffic.target
 
     def plan_at(self, headroom: float, module_headroom: tuple[tuple[str, float], ...] = ()) -> Plan | None:
-        """The planner's plan at this headroom (None where no plan meets the SLO)."""
+        """The planner's plan at this headroom (None where no plan meets the SLO), without its
+        lower bound (`bounded` adds it to the answer)."""
         key = (headroom, module_headroom)
         if key not in self._plans:
-            opts = replace(self.options, headroom=headroom, module_headroom=module_headroom, traffic=None)
+            opts = replace(self.options, headroom=headroom, module_headroom=module_headroom, traffic=None, bound=False)
             try:
-                self._plans[key] = self.planner.plan(planned_spec(self.spec, opts), opts)
+                self._plans[key] = plan = self.planner.plan(planned_spec(self.spec, opts), opts)
+                self._keys.setdefault(signature(plan), key)
             except SkinflintError as e:
                 self._plans[key] = None
                 self._infeasible = self._infeasible or e
         return self._plans[key]
+
+    def bounded(self, plan: Plan) -> Plan:
+        """`plan` with the lower bound its planner records (one more planner call, for the answer only)."""
+        headroom, module_headroom = self._keys[signature(plan)]
+        opts = replace(self.options, headroom=headroom, module_headroom=module_headroom, traffic=None)
+        return replace(plan, lower_bound_per_hour=self.planner.plan(planned_spec(self.spec, opts), opts).lower_bound_per_hour)
 
     def measure(self, plan: Plan) -> Measured:
         key = signature(plan)
@@ -218,4 +227,4 @@ def plan_for_traffic(spec: Spec, options: PlanOptions, planner: Planner, per_mod
     if per_module:
         plan, measured = search.per_module(h, plan, measured)
     check = TrafficCheck(traffic, measured.attained, seeds, measured.requests, uniform_optimum(), h, reference)
-    return replace(plan, check=check)
+    return replace(search.bounded(plan), check=check)

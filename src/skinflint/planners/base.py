@@ -27,6 +27,7 @@ class PlanOptions:
     module_headroom: tuple[tuple[str, float], ...] = ()   # (module, h_m >= headroom): the traffic-aware search
     traffic: Traffic | None = None   # plan for this traffic and its target (None: MODEL.md's worst case)
     seed: int = 0                    # of the traffic-aware search's simulations
+    bound: bool = True               # the plan carries MODEL.md's fluid lower bound (the search asks only its answer)
 
     @property
     def searches(self) -> bool:

@@ -27,7 +27,7 @@ from skinflint.model import (RTOL, Config, cover_needed, leq, longest_path_ms, m
 from skinflint.plan import BATCH_AWARE, ModulePlan, Plan, SharedWorker
 from skinflint.planners.base import PlanOptions
 from skinflint.planners.solve.assemble import group
-from skinflint.planners.solve.bounds import budget_caps, configs_by_module, lower_bound, require_feasible
+from skinflint.planners.solve.bounds import budget_caps, configs_by_module, plan_bound, require_feasible
 from skinflint.planners.solve.merging import merge_residuals
 from skinflint.spec.types import App, Spec
 
@@ -163,7 +163,7 @@ class HarpagonPlanner:
         modules = tuple(self._module_plan(spec, m.name, budgets[m.name], groups[m.name], shared, lags[m.name])
                         for m in app.modules)
         return Plan(app.name, self.name, app.rate, app.slo_ms, modules, app.hop_ms, tuple(shared),
-                    lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u, headroom=options.headroom,
+                    lower_bound_per_hour=plan_bound(spec, configs, u, options.bound), utilization=u, headroom=options.headroom,
                     fanout_lag=options.fanout_lag)
 
     @staticmethod

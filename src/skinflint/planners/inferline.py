@@ -34,7 +34,7 @@ from skinflint.plan import Group, ModulePlan, Plan, TrafficCheck
 from skinflint.planners.attain import TargetUnreachable, accepts, plan_seeds, sampling
 from skinflint.planners.base import PlanOptions
 from skinflint.planners.nexus import give_slack_to_exits
-from skinflint.planners.solve.bounds import configs_by_module, lower_bound
+from skinflint.planners.solve.bounds import configs_by_module, plan_bound
 from skinflint.sim.attainment import Measured, Oracle
 from skinflint.spec.types import Spec
 from skinflint.traffic import Traffic
@@ -108,7 +108,7 @@ def to_plan(spec: Spec, state: State, options: PlanOptions, name: str = "inferli
                                   CENTRAL_QUEUE))
     configs = configs_by_module(spec, options.fanout_lag)
     return Plan(app.name, name, app.rate, app.slo_ms, tuple(modules), app.hop_ms,
-                lower_bound_per_hour=lower_bound(spec, configs, options.utilization), utilization=options.utilization,
+                lower_bound_per_hour=plan_bound(spec, configs, options.utilization, options.bound), utilization=options.utilization,
                 headroom=options.headroom, fanout_lag=options.fanout_lag)
 
 

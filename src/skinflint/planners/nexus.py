@@ -28,7 +28,7 @@ from skinflint.errors import InfeasibleError, SpecError
 from skinflint.model import RTOL, leq, longest_path_ms, path_through_ms
 from skinflint.plan import ROUND_ROBIN, Group, ModulePlan, Plan, SharedSlot, SharedWorker
 from skinflint.planners.base import PlanOptions
-from skinflint.planners.solve.bounds import configs_by_module, lower_bound
+from skinflint.planners.solve.bounds import configs_by_module, plan_bound
 from skinflint.planners.solve.split import split_slo
 from skinflint.planners.solve.squishy import Node, Residual, squishy_bin_packing
 from skinflint.spec.types import App, ProfileCurve, Spec
@@ -196,7 +196,7 @@ class NexusPlanner:
 
     def plan(self, spec: Spec, options: PlanOptions) -> Plan:
         u = options.utilization
-        bound = lower_bound(spec, configs_by_module(spec, options.fanout_lag), u)
+        bound = plan_bound(spec, configs_by_module(spec, options.fanout_lag), u, options.bound)
         lags = model.module_lags(spec.app, options.fanout_lag)
         plans, least_slo = [], math.inf
         for h in sorted(spec.hardware):

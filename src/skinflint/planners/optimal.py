@@ -16,8 +16,8 @@ from __future__ import annotations
 from skinflint.plan import Plan
 from skinflint.planners.base import PlanOptions
 from skinflint.planners.solve.assemble import module_plan, shared_workers
-from skinflint.planners.solve.bounds import budget_caps, configs_by_module, lower_bound, require_feasible
-from skinflint.planners.solve.frontier import as_arrays, module_frontier
+from skinflint.planners.solve.bounds import budget_caps, configs_by_module, plan_bound, require_feasible
+from skinflint.planners.solve.frontier import as_arrays, cached_frontier
 from skinflint.planners.solve.pools import with_pools
 from skinflint.planners.solve.sharing import Bin, with_shared_workers
 from skinflint.planners.solve.split import split_slo
@@ -36,7 +36,7 @@ class OptimalPlanner:
         require_feasible(spec, configs)
         caps = budget_caps(spec, configs)
         u = options.utilizations(configs)
-        frontiers = {m: module_frontier(cs, spec.app.module_rate(m), u[m], caps[m]) for m, cs in configs.items()}
+        frontiers = {m: list(cached_frontier(tuple(cs), spec.app.module_rate(m), u[m], caps[m])) for m, cs in configs.items()}
         notes: tuple[str, ...] = ()
         bins: tuple[Bin, ...] = ()
         if options.sharing:
@@ -53,7 +53,7 @@ class OptimalPlanner:
         modules = tuple(module_plan(spec, m.name, points[m.name], utilization=u[m.name]
                                     if u[m.name] != options.utilization else None) for m in spec.app.modules)
         plan = Plan(spec.app.name, self.name, spec.app.rate, spec.app.slo_ms, modules, spec.app.hop_ms,
-                    shared_workers(bins), lower_bound_per_hour=lower_bound(spec, configs, u), utilization=options.utilization,
+                    shared_workers(bins), lower_bound_per_hour=plan_bound(spec, configs, u, options.bound), utilization=options.utilization,
                     headroom=options.headroom, notes=notes, fanout_lag=options.fanout_lag)
         if options.pools:
             plan = with_pools(plan, spec, options)

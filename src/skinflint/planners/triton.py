@@ -32,7 +32,7 @@ from skinflint.model import Config, longest_path_ms
 from skinflint.plan import ROUND_ROBIN, Group, ModulePlan, Plan
 from skinflint.planners.base import PlanOptions
 from skinflint.planners.solve.assemble import group
-from skinflint.planners.solve.bounds import configs_by_module, lower_bound, require_feasible
+from skinflint.planners.solve.bounds import configs_by_module, plan_bound, require_feasible
 from skinflint.planners.solve.split import split_slo
 from skinflint.spec.types import Spec
 
@@ -82,5 +82,5 @@ class TritonPlanner:
             modules.append(ModulePlan(m.name, m.model, app.module_rate(m.name), g.worst_latency_ms,
                                       g.worst_latency_ms, (g,), ROUND_ROBIN))
         return Plan(app.name, self.name, app.rate, app.slo_ms, tuple(modules), app.hop_ms,
-                    lower_bound_per_hour=lower_bound(spec, configs, u), utilization=u, headroom=options.headroom,
+                    lower_bound_per_hour=plan_bound(spec, configs, u, options.bound), utilization=u, headroom=options.headroom,
                     fanout_lag=options.fanout_lag)

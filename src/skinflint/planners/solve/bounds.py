@@ -46,6 +46,13 @@ def budget_caps(spec: Spec, configs: dict[str, list[Config]]) -> dict[str, float
     return {m.name: app.slo_ms - app.hop_ms - before[m.name] - after[m.name] for m in app.modules}
 
 
+def plan_bound(spec: Spec, configs: dict[str, list[Config]], utilization: float | Mapping[str, float],
+               wanted: bool = True) -> float:
+    """The lower bound a plan records: `lower_bound`, or 0 (none) where it is not `wanted` (the
+    traffic-aware search's candidates: only the plan it returns carries one)."""
+    return lower_bound(spec, configs, utilization) if wanted else 0.0
+
+
 def lower_bound(spec: Spec, configs: dict[str, list[Config]], utilization: float | Mapping[str, float]) -> float:
     """MODEL.md's fluid lower bound for the application (least sum over feasible budgets), with
     one utilization cap or one per module."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import groupby
 
 import numpy as np
@@ -153,6 +154,14 @@ def module_frontier(configs: list[Config], rate: float, utilization: float = 1.0
             best = found[0]
             frontier.append(FrontierPoint(budget, best, tuple(found[1]), found[2], slot))
     return frontier
+
+
+@lru_cache(maxsize=4096)
+def cached_frontier(configs: tuple[Config, ...], rate: float, utilization: float,
+                    max_budget_ms: float) -> tuple[FrontierPoint, ...]:
+    """`module_frontier` of dedicated workers, remembered by its inputs: the traffic-aware search
+    re-plans with one module's headroom changed at a time, so the other modules' frontiers repeat."""
+    return tuple(module_frontier(list(configs), rate, utilization, max_budget_ms))
 
 
 def fluid_frontier(configs: list[Config], rate: float, utilization: float = 1.0,

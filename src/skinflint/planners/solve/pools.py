@@ -24,7 +24,7 @@ from skinflint.model import Config, module_lags, pool_worst_latency_ms
 from skinflint.plan import ModulePlan, Plan, Pool
 from skinflint.planners.base import PlanOptions
 from skinflint.planners.solve.assemble import groups, module_plan
-from skinflint.planners.solve.bounds import budget_caps, configs_by_module, lower_bound
+from skinflint.planners.solve.bounds import budget_caps, configs_by_module, plan_bound
 from skinflint.planners.solve.frontier import FrontierPoint, module_frontier
 from skinflint.planners.solve.split import milp_split
 from skinflint.spec.types import Spec
@@ -176,7 +176,7 @@ def assemble_pools(specs: list[Spec], nodes: list[PlanNode], picks: list[int], o
                 modules.append(module_plan(s, m.name, nodes[k].frontier[picks[k]]))
         configs = configs_by_module(s, options.fanout_lag)
         plans.append(Plan(s.app.name, planner, s.app.rate, s.app.slo_ms, tuple(modules), s.app.hop_ms,
-                          lower_bound_per_hour=lower_bound(s, configs, options.utilization),
+                          lower_bound_per_hour=plan_bound(s, configs, options.utilization, options.bound),
                           utilization=options.utilization, headroom=options.headroom, fanout_lag=options.fanout_lag))
     return plans, pools
 
