@@ -17,6 +17,12 @@ A plan is accepted when its attainment pooled over the oracle's seeds reaches th
 single seed falls below target - (1 - target) / 2, the check MODEL.md applies to it with seeds
 the planner never used. Every candidate runs on the same draws (common random numbers), so
 plans are compared on their merits, and the search is deterministic for a seed.
+
+  3. *Confirmation*: a search that picks among many candidates the cheapest one its seeds accept
+     favours plans those seeds happen to flatter. So the answer of each step is measured again on
+     as many other seeds (the planner's own, still not a check's) and must be accepted there too;
+     where it is not, step 1 moves up the grid and step 2 falls back along the plans it accepted,
+     to the cheapest one both sets accept. The plan records both sets of seeds.
 """
 
 from __future__ import annotations
@@ -111,6 +117,7 @@ class Search:
     options: PlanOptions
     planner: Planner
     oracle: Oracle
+    confirm: Oracle   # other seeds, on which the answer must be accepted too
 
     def __post_init__(self) -> None:
         self._plans: dict[tuple, Plan | None] = {}
@@ -182,10 +189,37 @@ class Search:
                 index, found = mid, got
         return grid[index], found[0], found[1]
 
-    def per_module(self, start: float, plan: Plan, measured: Measured) -> tuple[Plan, Measured]:
-        """Lower single modules' headroom from `start`, cheapest saving first, while accepted."""
+    def confirmed(self, plan: Plan, measured: Measured) -> Measured | None:
+        """`measured` pooled with the plan's measure on the confirming seeds, if those accept it too."""
+        again = self.confirm.measure(plan, stop_early=True)
+        return measured.pooled_with(again) if accepts(again, self.target) else None
+
+    def confirmed_single(self) -> tuple[float, Plan, Measured]:
+        """single_headroom's answer, or the next grid headroom up whose plan both sets of seeds accept."""
+        h, plan, measured = self.single_headroom()
+        for g in [h] + [x for x in HEADROOM_GRID if x > h]:
+            found = (plan, measured) if g == h else self.accepted_at(g)
+            both = None if found is None else self.confirmed(*found)
+            if both is not None:
+                return g, found[0], both
+        raise TargetUnreachable(self.spec.app.name, self.oracle.traffic, self._best[0], -self._best[1])
+
+    def confirmed_per_module(self, start: float, plan: Plan, measured: Measured) -> tuple[Plan, Measured]:
+        """per_module's answer, or the last plan on its way there that the confirming seeds accept
+        too (the start, `plan`, is confirmed already: `measured` pools both sets)."""
+        path = self.per_module(start, plan, measured)
+        for cheaper, got in reversed(path[1:]):
+            both = self.confirmed(cheaper, got)
+            if both is not None:
+                return cheaper, both
+        return plan, measured
+
+    def per_module(self, start: float, plan: Plan, measured: Measured) -> list[tuple[Plan, Measured]]:
+        """Lower single modules' headroom from `start`, cheapest saving first, while accepted; every
+        plan accepted on the way, from `plan` on."""
         names = [m.name for m in self.spec.app.modules]
         levels = {m: start for m in names}
+        path = [(plan, measured)]
         while True:
             candidates = []
             for m in names:
@@ -196,10 +230,11 @@ class Search:
             for m, h_m, cheaper in candidates:
                 got = self.measure(cheaper)
                 if accepts(got, self.target):
-                    levels[m], plan, measured = h_m, cheaper, got
+                    levels[m], plan = h_m, cheaper
+                    path.append((plan, got))
                     break
             else:
-                return plan, measured
+                return path
 
     def _step_down(self, levels: dict[str, float], module: str, plan: Plan) -> tuple[str, float, Plan] | None:
         """The next lower grid headroom for `module` whose plan is cheaper than `plan`, if any."""
@@ -219,12 +254,12 @@ def plan_for_traffic(spec: Spec, options: PlanOptions, planner: Planner, per_mod
     traffic = options.traffic
     assert traffic is not None
     count, per_seed = sampling(traffic, spec.app.rate, spec.sources.get("app"))
-    seeds = plan_seeds(options.seed, count)
-    oracle = Oracle(spec, traffic, seeds, per_seed)
-    search = Search(spec, options, planner, oracle)
-    h, plan, measured = search.single_headroom()
+    seeds = plan_seeds(options.seed, 2 * count)
+    search = Search(spec, options, planner, Oracle(spec, traffic, seeds[:count], per_seed),
+                    Oracle(spec, traffic, seeds[count:], per_seed))
+    h, plan, measured = search.confirmed_single()
     reference = plan.cost_per_hour
     if per_module:
-        plan, measured = search.per_module(h, plan, measured)
+        plan, measured = search.confirmed_per_module(h, plan, measured)
     check = TrafficCheck(traffic, measured.attained, seeds, measured.requests, uniform_optimum(), h, reference)
     return replace(search.bounded(plan), check=check)

@@ -57,6 +57,14 @@ class Measured:
         """Attained at least `target` (pooled over every seed's requests)."""
         return self.attained >= target - 1e-12
 
+    def pooled_with(self, other: "Measured") -> "Measured":
+        """This measure and `other` (on other seeds) as one."""
+        requests = self.requests + other.requests
+        attained = (self.attained * self.requests + other.attained * other.requests) / requests
+        engine = "+".join(sorted(set(self.engine.split("+")) | set(other.engine.split("+"))))
+        return Measured(attained, self.per_seed + other.per_seed, requests, self.refused + other.refused, engine,
+                        self.complete and other.complete)
+
 
 def on_time_mask(trace: Trace, slo_ms: float) -> np.ndarray:
     """Requests completed within the SLO (refused and unfinished ones are misses)."""
