@@ -77,7 +77,7 @@ def _uniform_optimum(spec: Spec, options: PlanOptions) -> float | None:
     """The exact worst-case plan's cost at the offered rate (MODEL.md's first reference)."""
     from skinflint.errors import InfeasibleError
 
-    opts = replace(options, traffic=None, module_headroom=())
+    opts = replace(options, traffic=None, module_headroom=(), bound=False)   # its cost only
     try:
         return get_planner("optimal").plan(planned_spec(spec, opts), opts).cost_per_hour
     except InfeasibleError:
