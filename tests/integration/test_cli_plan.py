@@ -33,7 +33,7 @@ def test_plan_for_the_default_traffic_records_what_its_check_measured(tiny_dir: 
     d = json.loads(capsys.readouterr().out)
     # FORMATS.md: Poisson arrivals, fan-out together, profile jitter, target 0.999 by default
     assert d["traffic"] == {"arrivals": "poisson", "fanout": "together", "jitter": "profile"} and d["target"] == 0.999
-    assert d["attained"] >= 0.999 and len(d["seeds"]) == 4 and d["requests"] > 0
+    assert d["attained"] >= 0.999 and len(d["seeds"]) == 8 and d["requests"] > 0
     assert d["offered_rate"] == pytest.approx(100.0) and d["rate"] == pytest.approx(100.0 * (1 + d["headroom"]))
     refs = d["references"]
     assert refs["single_headroom_per_hour"] >= d["cost_per_hour"] >= refs["uniform_optimum_per_hour"]
