@@ -19,11 +19,13 @@ greedily — pairs only, the most promising few per round — and say they are n
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from typing import Mapping
 from dataclasses import dataclass
 
 from skinflint.model import Config, leq
+from skinflint.planners.solve.bin_bounds import frontier_gain, may_win, reaches
 from skinflint.planners.solve.frontier import FrontierPoint, Slot, as_arrays, cheapest_cost, module_frontier
 from skinflint.planners.solve.split import split_slo
 from skinflint.spec.types import Spec
@@ -89,11 +91,36 @@ def _member(rate: float, configs: list[Config], cap: float, cheapest: float) -> 
                    min(x.price_per_hour for x in eligible), min(x.latency_ms for x in eligible))
 
 
+class _Leaders:
+    """The `keep` largest bin keys (gain bound less price) seen so far: the search solves only
+    the first `keep` bins of the sorted list, so a bin whose key bound falls below all of them
+    can be skipped unlisted (a later bin of equal key sorts after them too). None: keep all."""
+
+    def __init__(self, keep: int | None) -> None:
+        self.keep, self.keys = keep, []  # type: ignore[var-annotated]
+
+    def add(self, key: float) -> None:
+        if self.keep is None:
+            return
+        heapq.heappush(self.keys, key)
+        if len(self.keys) > self.keep:
+            heapq.heappop(self.keys)
+
+    def beaten(self, key_bound: float) -> bool:
+        """Whether a bin whose key is at most `key_bound` cannot make the list (with a margin)."""
+        if self.keep is None or len(self.keys) < self.keep:
+            return False
+        least = self.keys[0]
+        return key_bound < least - 1e-9 * max(1.0, abs(least))
+
+
 def _candidate_bins(spec: Spec, configs: dict[str, list[Config]], caps: dict[str, float],
                     fronts: dict[str, list[FrontierPoint]], taken: set[str], threshold: float,
-                    u: Mapping[str, float], max_bin: int) -> list[tuple[float, Bin]]:
+                    u: Mapping[str, float], max_bin: int, keep: int | None = None) -> list[tuple[float, Bin]]:
     """(gain bound, bin) for every bin of 2..MAX_BIN free modules on one hardware type whose
-    gain bound exceeds `threshold` + its price and whose slots fit their modules' largest budgets."""
+    gain bound exceeds `threshold` + its price and whose slots fit their modules' largest budgets;
+    with `keep`, bins that cannot be among the `keep` best once sorted may be left out."""
+    leaders = _Leaders(keep)
     free = [m for m in configs if m not in taken]
     members = {m: _member(spec.app.module_rate(m), configs[m], caps[m], fronts[m][-1].cost_per_hour) for m in free}
     out: list[tuple[float, Bin]] = []
@@ -109,14 +136,16 @@ def _candidate_bins(spec: Spec, configs: dict[str, list[Config]], caps: dict[str
                 gains[m] = sorted(opts, key=lambda t: -t[0])
         for size in range(2, max_bin + 1):
             for group in itertools.combinations(list(gains), size):
-                if sum(gains[m][0][0] for m in group) > threshold + price:
-                    _walk_bins(spec, hw, price, group, gains, members, caps, threshold + price, u, out)
+                top = sum(gains[m][0][0] for m in group)
+                if top > threshold + price and not leaders.beaten(top - price):
+                    _walk_bins(spec, hw, price, group, gains, members, caps, threshold + price, u, out, leaders)
     return out
 
 
 def _walk_bins(spec: Spec, hw: str, price: float, group: tuple[str, ...],
                gains: dict[str, list[tuple[float, Config]]], members: dict[str, "_Member | None"],
-               caps: dict[str, float], need: float, u: Mapping[str, float], out: list[tuple[float, Bin]]) -> None:
+               caps: dict[str, float], need: float, u: Mapping[str, float], out: list[tuple[float, Bin]],
+               leaders: _Leaders) -> None:
     """Depth-first over the members' slot configs, best gain first, cut by the gain bound; each
     complete bin is kept if its slots fit the caps and its gain, bounded again with the bin's
     own cycle T_s, still exceeds `need`."""
@@ -130,18 +159,73 @@ def _walk_bins(spec: Spec, hw: str, price: float, group: tuple[str, ...],
             gain = sum(members[m].gain(c, t_s, u[m]) for m, c in zip(group, chosen))  # type: ignore[union-attr]
             if gain > need:
                 out.append((gain, Bin(hw, price, tuple(zip(group, chosen)))))
+                leaders.add(gain - price)
             return
         for g, c in gains[group[i]]:
-            if acc + g + rest[i + 1] <= need:
+            bound = acc + g + rest[i + 1]
+            if bound <= need or leaders.beaten(bound - price):
                 break
             walk(i + 1, acc + g, chosen + (c,), t_s + c.latency_ms)
 
     walk(0, 0.0, (), 0.0)
 
 
+def _max_solved(modules: int) -> int:
+    return MAX_SOLVED[6] if modules <= 6 else MAX_SOLVED_LARGE
+
+
 def _solve(spec: Spec, fronts: dict[str, list[FrontierPoint]], extra: float) -> tuple[float, dict[str, int]] | None:
     result = split_slo(spec.app, {m: as_arrays(f) for m, f in fronts.items()}, spec.app.slo_ms, spec.app.hop_ms)
     return None if result is None else (result[0] + extra, result[1])
+
+
+class _Trials:
+    """A bin's frontiers with its slots, for one search: each member's slot frontier and the
+    floor of its cost are remembered by (module, slot config, shared cycle)."""
+
+    def __init__(self, spec: Spec, configs: dict[str, list[Config]], caps: dict[str, float],
+                 utilization: Mapping[str, float]) -> None:
+        self.spec, self.configs, self.caps, self.u = spec, configs, caps, utilization
+        self.floor: dict[tuple[str, Config, float], float] = {}
+        self.fronts: dict[tuple[str, Config, float], list[FrontierPoint]] = {}
+
+    def _floor(self, m: str, c: Config, t_s: float) -> float:
+        key = (m, c, t_s)
+        if key not in self.floor:
+            self.floor[key] = cheapest_cost(self.configs[m], self.spec.app.module_rate(m), self.u[m], self.caps[m],
+                                            Slot(c, t_s))
+        return self.floor[key]
+
+    def _front(self, m: str, c: Config, t_s: float) -> list[FrontierPoint]:
+        key = (m, c, t_s)
+        if key not in self.fronts:
+            self.fronts[key] = module_frontier(self.configs[m], self.spec.app.module_rate(m), self.u[m],
+                                               self.caps[m], Slot(c, t_s))
+        return self.fronts[key]
+
+    def trial(self, b: Bin, fronts: dict[str, list[FrontierPoint]], paid: float, start: float,
+              best: float) -> dict[str, list[FrontierPoint]] | None:
+        """The frontiers with bin `b` added to `fronts` (the round's, whose plan cost `start`),
+        or None where a bound shows it cannot beat `best` (solve/bin_bounds.py)."""
+        t_s = b.cycle_ms
+        members = dict(b.slots)
+        least = {m: members[m].worst_latency_ms + t_s if m in members else f[0].budget_ms for m, f in fronts.items()}
+        if not reaches(self.spec, least):
+            return None
+        # each member's exact cheapest cost with its slot, at its largest budget
+        bound = paid + b.price_per_hour + sum(
+            self._floor(m, members[m], t_s) if m in members else f[-1].cost_per_hour for m, f in fronts.items())
+        if bound >= best * (1 - 1e-12) - 1e-12:
+            return None
+        trial = dict(fronts)
+        for m, c in b.slots:
+            trial[m] = self._front(m, c, t_s)
+            if not trial[m]:
+                return None
+        if not reaches(self.spec, {m: f[0].budget_ms for m, f in trial.items()}):
+            return None
+        gain = sum(frontier_gain(fronts[m], trial[m]) for m in members)
+        return trial if may_win(start + b.price_per_hour - gain, best) else None
 
 
 def with_shared_workers(spec: Spec, configs: dict[str, list[Config]], caps: dict[str, float],
@@ -155,42 +239,25 @@ def with_shared_workers(spec: Spec, configs: dict[str, list[Config]], caps: dict
     best_cost, best_pick = solved
     small = len(configs) <= EXACT_MAX_MODULES
     exact = True
-    cache: dict[tuple[str, Config, float], list[FrontierPoint]] = {}
-    floor: dict[tuple[str, Config, float], float] = {}
+    trials = _Trials(spec, configs, caps, utilization)
     while True:
         taken = {m for b in bins for m, _ in b.slots}
         paid = sum(x.price_per_hour for x in bins)
         cheapest = sum(f[-1].cost_per_hour for f in fronts.values())
         # a bin can win only if paid + price + cheapest - gain < best_cost
         candidates = _candidate_bins(spec, configs, caps, fronts, taken, cheapest + paid - best_cost, utilization,
-                                     MAX_BIN if len(configs) <= GREEDY_TRIPLES_MAX_MODULES else 2)
+                                     MAX_BIN if len(configs) <= GREEDY_TRIPLES_MAX_MODULES else 2,
+                                     None if small else _max_solved(len(configs)))
         candidates.sort(key=lambda t: -(t[0] - t[1].price_per_hour))
         if not small:
             exact = False
-            candidates = candidates[:MAX_SOLVED[6] if len(configs) <= 6 else MAX_SOLVED_LARGE]
-        round_best = None
+            candidates = candidates[:_max_solved(len(configs))]
+        start, round_best = best_cost, None
         for gain, b in candidates:
             if paid + b.price_per_hour + cheapest - gain >= best_cost * (1 - 1e-12) - 1e-12:
                 break  # sorted by bound: no later bin can win either
-            # sharper bound: each member's exact cheapest cost with its slot, at its largest budget
-            for m, c in b.slots:
-                key = (m, c, b.cycle_ms)
-                if key not in floor:
-                    floor[key] = cheapest_cost(configs[m], spec.app.module_rate(m), utilization[m], caps[m],
-                                               Slot(c, b.cycle_ms))
-            members = dict(b.slots)
-            bound = paid + b.price_per_hour + sum(
-                floor[(m, members[m], b.cycle_ms)] if m in members else f[-1].cost_per_hour for m, f in fronts.items())
-            if bound >= best_cost * (1 - 1e-12) - 1e-12:
-                continue
-            trial = dict(fronts)
-            for m, c in b.slots:
-                key = (m, c, b.cycle_ms)
-                if key not in cache:
-                    cache[key] = module_frontier(configs[m], spec.app.module_rate(m), utilization[m], caps[m],
-                                                 Slot(c, b.cycle_ms))
-                trial[m] = cache[key]
-            if any(not f for f in trial.values()):
+            trial = trials.trial(b, fronts, paid, start, best_cost)
+            if trial is None:
                 continue
             got = _solve(spec, trial, paid + b.price_per_hour)
             if got and got[0] < best_cost * (1 - 1e-12) - 1e-12:
