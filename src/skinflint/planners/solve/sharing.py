@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from typing import Mapping
+from typing import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from skinflint.model import Config, leq
@@ -91,83 +91,90 @@ def _member(rate: float, configs: list[Config], cap: float, cheapest: float) -> 
                    min(x.price_per_hour for x in eligible), min(x.latency_ms for x in eligible))
 
 
-class _Leaders:
-    """The `keep` largest bin keys (gain bound less price) seen so far: the search solves only
-    the first `keep` bins of the sorted list, so a bin whose key bound falls below all of them
-    can be skipped unlisted (a later bin of equal key sorts after them too). None: keep all."""
-
-    def __init__(self, keep: int | None) -> None:
-        self.keep, self.keys = keep, []  # type: ignore[var-annotated]
-
-    def add(self, key: float) -> None:
-        if self.keep is None:
-            return
-        heapq.heappush(self.keys, key)
-        if len(self.keys) > self.keep:
-            heapq.heappop(self.keys)
-
-    def beaten(self, key_bound: float) -> bool:
-        """Whether a bin whose key is at most `key_bound` cannot make the list (with a margin)."""
-        if self.keep is None or len(self.keys) < self.keep:
-            return False
-        least = self.keys[0]
-        return key_bound < least - 1e-9 * max(1.0, abs(least))
+def _slot_gains(members: dict[str, "_Member | None"], configs: dict[str, list[Config]], caps: dict[str, float],
+                u: Mapping[str, float], hw: str) -> dict[str, list[tuple[float, Config]]]:
+    """Per module, its slot configs on `hw` with their gain bounds (T_s >= d_c alone), best
+    first; a config that misses its cap even in a cycle of its own batch alone is left out."""
+    gains: dict[str, list[tuple[float, Config]]] = {}
+    for m, member in members.items():
+        if member is None:
+            continue
+        opts = [(member.gain(c, c.latency_ms, u[m]), c) for c in configs[m]
+                if c.hardware == hw and leq(c.worst_latency_ms, caps[m]) and leq(c.worst_latency_ms + c.latency_ms, caps[m])]
+        if opts:
+            gains[m] = sorted(opts, key=lambda t: -t[0])
+    return gains
 
 
-def _candidate_bins(spec: Spec, configs: dict[str, list[Config]], caps: dict[str, float],
-                    fronts: dict[str, list[FrontierPoint]], taken: set[str], threshold: float,
-                    u: Mapping[str, float], max_bin: int, keep: int | None = None) -> list[tuple[float, Bin]]:
+def _above(key: float) -> float:
+    """A little above `key`: a node's bound stays above its bins' keys summed in another order."""
+    return key + 1e-9 * max(1.0, abs(key))
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Modules that might share one worker of `hw`: their slot options best first
+    (`_slot_gains`), the sums of their best gains from each member on, and `need`, the gain a
+    bin must exceed (the round's threshold plus the price)."""
+
+    hw: str
+    price: float
+    modules: tuple[str, ...]
+    gains: dict[str, list[tuple[float, Config]]]
+    rest: tuple[float, ...]
+    need: float
+
+    def children(self, node: tuple, members: dict[str, "_Member | None"], caps: dict[str, float],
+                 u: Mapping[str, float]) -> Iterator[tuple]:
+        """Heap entries for `node`'s slot choices for its next member, cut by the gain bound as
+        a depth-first walk would cut them: a partial bin (priority: its key bound) while members
+        remain, else a complete bin whose slots fit the caps and whose gain, bounded again with
+        its own cycle T_s, exceeds `need` (priority: its key)."""
+        order, i, acc, chosen, t_s = node
+        last = i + 1 == len(self.modules)
+        for k, (g, c) in enumerate(self.gains[self.modules[i]]):
+            bound = acc + g + self.rest[i + 1]
+            if bound <= self.need:
+                break  # gains are sorted: no later option does better
+            picks, cycle = chosen + (c,), t_s + c.latency_ms
+            # T_s only grows as members are added: a slot that already misses its cap stays missed
+            if any(not leq(x.worst_latency_ms + cycle, caps[m]) for m, x in zip(self.modules, picks)):  # rule 3
+                continue
+            if not last:
+                yield (-_above(bound - self.price), order + (k,), self, (order + (k,), i + 1, acc + g, picks, cycle))
+                continue
+            gain = sum(members[m].gain(x, cycle, u[m]) for m, x in zip(self.modules, picks))  # type: ignore[union-attr]
+            if gain > self.need:
+                yield (-(gain - self.price), order + (k,), None, (gain, Bin(self.hw, self.price, tuple(zip(self.modules, picks)))))
+
+
+def _ranked_bins(spec: Spec, configs: dict[str, list[Config]], caps: dict[str, float],
+                 fronts: dict[str, list[FrontierPoint]], taken: set[str], threshold: float,
+                 u: Mapping[str, float], max_bin: int) -> Iterator[tuple[float, Bin]]:
     """(gain bound, bin) for every bin of 2..MAX_BIN free modules on one hardware type whose
-    gain bound exceeds `threshold` + its price and whose slots fit their modules' largest budgets;
-    with `keep`, bins that cannot be among the `keep` best once sorted may be left out."""
-    leaders = _Leaders(keep)
+    gain bound exceeds `threshold` + its price and whose slots fit their modules' largest budgets,
+    best (gain bound less price) first, equal keys in listing order (hardware, size, group,
+    slots best first): found lazily, best first, so that a search taking the first few lists no more."""
     free = [m for m in configs if m not in taken]
     members = {m: _member(spec.app.module_rate(m), configs[m], caps[m], fronts[m][-1].cost_per_hour) for m in free}
-    out: list[tuple[float, Bin]] = []
-    for hw in spec.hardware:
+    heap: list[tuple] = []
+    for h, hw in enumerate(spec.hardware):
         price = spec.price(hw)
-        gains: dict[str, list[tuple[float, Config]]] = {}
-        for m in free:
-            if members[m] is None:
-                continue
-            opts = [(members[m].gain(c, c.latency_ms, u[m]), c) for c in configs[m]  # T_s >= d_c alone
-                    if c.hardware == hw and leq(c.worst_latency_ms, caps[m])]
-            if opts:
-                gains[m] = sorted(opts, key=lambda t: -t[0])
+        gains = _slot_gains(members, configs, caps, u, hw)
         for size in range(2, max_bin + 1):
-            for group in itertools.combinations(list(gains), size):
-                top = sum(gains[m][0][0] for m in group)
-                if top > threshold + price and not leaders.beaten(top - price):
-                    _walk_bins(spec, hw, price, group, gains, members, caps, threshold + price, u, out, leaders)
-    return out
-
-
-def _walk_bins(spec: Spec, hw: str, price: float, group: tuple[str, ...],
-               gains: dict[str, list[tuple[float, Config]]], members: dict[str, "_Member | None"],
-               caps: dict[str, float], need: float, u: Mapping[str, float], out: list[tuple[float, Bin]],
-               leaders: _Leaders) -> None:
-    """Depth-first over the members' slot configs, best gain first, cut by the gain bound; each
-    complete bin is kept if its slots fit the caps and its gain, bounded again with the bin's
-    own cycle T_s, still exceeds `need`."""
-    rest = [sum(gains[m][0][0] for m in group[i:]) for i in range(len(group) + 1)]
-
-    def walk(i: int, acc: float, chosen: tuple[Config, ...], t_s: float) -> None:
-        # T_s only grows as members are added: a slot that already misses its cap stays missed
-        if any(not leq(c.worst_latency_ms + t_s, caps[m]) for m, c in zip(group, chosen)):  # rule 3
-            return
-        if i == len(group):
-            gain = sum(members[m].gain(c, t_s, u[m]) for m, c in zip(group, chosen))  # type: ignore[union-attr]
-            if gain > need:
-                out.append((gain, Bin(hw, price, tuple(zip(group, chosen)))))
-                leaders.add(gain - price)
-            return
-        for g, c in gains[group[i]]:
-            bound = acc + g + rest[i + 1]
-            if bound <= need or leaders.beaten(bound - price):
-                break
-            walk(i + 1, acc + g, chosen + (c,), t_s + c.latency_ms)
-
-    walk(0, 0.0, (), 0.0)
+            for g, group in enumerate(itertools.combinations(list(gains), size)):
+                rest = tuple(sum(gains[m][0][0] for m in group[i:]) for i in range(size + 1))
+                if rest[0] > threshold + price:
+                    root = _Group(hw, price, group, gains, rest, threshold + price)
+                    heap.append((-_above(rest[0] - price), (h, size, g), root, ((h, size, g), 0, 0.0, (), 0.0)))
+    heapq.heapify(heap)
+    while heap:
+        _, _, group, payload = heapq.heappop(heap)
+        if group is None:
+            yield payload
+            continue
+        for entry in group.children(payload, members, caps, u):
+            heapq.heappush(heap, entry)
 
 
 def _max_solved(modules: int) -> int:
@@ -245,13 +252,12 @@ def with_shared_workers(spec: Spec, configs: dict[str, list[Config]], caps: dict
         paid = sum(x.price_per_hour for x in bins)
         cheapest = sum(f[-1].cost_per_hour for f in fronts.values())
         # a bin can win only if paid + price + cheapest - gain < best_cost
-        candidates = _candidate_bins(spec, configs, caps, fronts, taken, cheapest + paid - best_cost, utilization,
-                                     MAX_BIN if len(configs) <= GREEDY_TRIPLES_MAX_MODULES else 2,
-                                     None if small else _max_solved(len(configs)))
-        candidates.sort(key=lambda t: -(t[0] - t[1].price_per_hour))
+        candidates: Iterable[tuple[float, Bin]] = _ranked_bins(
+            spec, configs, caps, fronts, taken, cheapest + paid - best_cost, utilization,
+            MAX_BIN if len(configs) <= GREEDY_TRIPLES_MAX_MODULES else 2)
         if not small:
             exact = False
-            candidates = candidates[:_max_solved(len(configs))]
+            candidates = itertools.islice(candidates, _max_solved(len(configs)))
         start, round_best = best_cost, None
         for gain, b in candidates:
             if paid + b.price_per_hour + cheapest - gain >= best_cost * (1 - 1e-12) - 1e-12:
