@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 from skinflint.model import Config, leq
 from skinflint.planners.solve.bin_bounds import frontier_gain, may_win, reaches
-from skinflint.planners.solve.frontier import FrontierPoint, Slot, as_arrays, cheapest_cost, module_frontier
+from skinflint.planners.solve.floors import SlotFloors
+from skinflint.planners.solve.frontier import FrontierPoint, Slot, as_arrays, module_frontier
 from skinflint.planners.solve.split import split_slo
 from skinflint.spec.types import Spec
 
@@ -114,34 +115,39 @@ def _above(key: float) -> float:
 @dataclass(frozen=True)
 class _Group:
     """Modules that might share one worker of `hw`: their slot options best first
-    (`_slot_gains`), the sums of their best gains from each member on, and `need`, the gain a
-    bin must exceed (the round's threshold plus the price)."""
+    (`_slot_gains`), per member on the sum of the best gains and of the least batch times still
+    to come, and `need`, the gain a bin must exceed (the round's threshold plus the price)."""
 
     hw: str
     price: float
     modules: tuple[str, ...]
     gains: dict[str, list[tuple[float, Config]]]
     rest: tuple[float, ...]
+    least_rest_ms: tuple[float, ...]
     need: float
 
     def children(self, node: tuple, members: dict[str, "_Member | None"], caps: dict[str, float],
                  u: Mapping[str, float]) -> Iterator[tuple]:
         """Heap entries for `node`'s slot choices for its next member, cut by the gain bound as
-        a depth-first walk would cut them: a partial bin (priority: its key bound) while members
-        remain, else a complete bin whose slots fit the caps and whose gain, bounded again with
-        its own cycle T_s, exceeds `need` (priority: its key)."""
+        a depth-first walk would cut them: a partial bin (priority: its key bound, the chosen
+        slots' gains taken at the least cycle still possible) while members remain, else a
+        complete bin whose slots fit the caps and whose gain, bounded again with its own cycle
+        T_s, exceeds `need` (priority: its key)."""
         order, i, acc, chosen, t_s = node
         last = i + 1 == len(self.modules)
+        ahead = self.least_rest_ms[i + 1] * (1 - 1e-9)  # a shade less than the batch times to come
         for k, (g, c) in enumerate(self.gains[self.modules[i]]):
             bound = acc + g + self.rest[i + 1]
             if bound <= self.need:
                 break  # gains are sorted: no later option does better
             picks, cycle = chosen + (c,), t_s + c.latency_ms
             # T_s only grows as members are added: a slot that already misses its cap stays missed
-            if any(not leq(x.worst_latency_ms + cycle, caps[m]) for m, x in zip(self.modules, picks)):  # rule 3
+            if any(not leq(x.worst_latency_ms + cycle + ahead, caps[m]) for m, x in zip(self.modules, picks)):  # rule 3
                 continue
             if not last:
-                yield (-_above(bound - self.price), order + (k,), self, (order + (k,), i + 1, acc + g, picks, cycle))
+                sharp = sum(members[m].gain(x, cycle + ahead, u[m]) for m, x in zip(self.modules, picks))  # type: ignore[union-attr]
+                key = min(bound, sharp + self.rest[i + 1]) - self.price
+                yield (-_above(key), order + (k,), self, (order + (k,), i + 1, acc + g, picks, cycle))
                 continue
             gain = sum(members[m].gain(x, cycle, u[m]) for m, x in zip(self.modules, picks))  # type: ignore[union-attr]
             if gain > self.need:
@@ -165,7 +171,8 @@ def _ranked_bins(spec: Spec, configs: dict[str, list[Config]], caps: dict[str, f
             for g, group in enumerate(itertools.combinations(list(gains), size)):
                 rest = tuple(sum(gains[m][0][0] for m in group[i:]) for i in range(size + 1))
                 if rest[0] > threshold + price:
-                    root = _Group(hw, price, group, gains, rest, threshold + price)
+                    least = tuple(sum(min(c.latency_ms for _, c in gains[m]) for m in group[i:]) for i in range(size + 1))
+                    root = _Group(hw, price, group, gains, rest, least, threshold + price)
                     heap.append((-_above(rest[0] - price), (h, size, g), root, ((h, size, g), 0, 0.0, (), 0.0)))
     heapq.heapify(heap)
     while heap:
@@ -193,15 +200,13 @@ class _Trials:
     def __init__(self, spec: Spec, configs: dict[str, list[Config]], caps: dict[str, float],
                  utilization: Mapping[str, float]) -> None:
         self.spec, self.configs, self.caps, self.u = spec, configs, caps, utilization
-        self.floor: dict[tuple[str, Config, float], float] = {}
+        self.floors: dict[str, SlotFloors] = {}
         self.fronts: dict[tuple[str, Config, float], list[FrontierPoint]] = {}
 
     def _floor(self, m: str, c: Config, t_s: float) -> float:
-        key = (m, c, t_s)
-        if key not in self.floor:
-            self.floor[key] = cheapest_cost(self.configs[m], self.spec.app.module_rate(m), self.u[m], self.caps[m],
-                                            Slot(c, t_s))
-        return self.floor[key]
+        if m not in self.floors:
+            self.floors[m] = SlotFloors(self.configs[m], self.spec.app.module_rate(m), self.u[m], self.caps[m])
+        return self.floors[m].cheapest(Slot(c, t_s))
 
     def _front(self, m: str, c: Config, t_s: float) -> list[FrontierPoint]:
         key = (m, c, t_s)
