@@ -3,7 +3,9 @@ its SLO split is solved (solve/sharing.py). Each only skips bins that could not 
 search keeps its answer; each keeps a margin far above floating-point noise.
 
   * reach: each member's budget is at least its slot's W (rule 3) and every other module's at
-    least its frontier's first budget; if that already breaks the SLO, no split exists.
+    least its frontier's first budget; if that already breaks the SLO, no split exists. Else
+    each module's budget is at most its room, the SLO less the longest path through it of the
+    others' least budgets, and costs at least its frontier's cost there.
   * gain: a bin's split costs at least the round's dedicated split (its start cost) less, per
     member, the most its slot frontier undercuts its frontier at any one budget — any budgets
     the bin's split picks are open to the round's frontiers at no more than that cost more.
@@ -15,7 +17,7 @@ import bisect
 import math
 from typing import Mapping, Sequence
 
-from skinflint.model import longest_path_ms
+from skinflint.model import path_through_ms
 from skinflint.planners.solve.frontier import FrontierPoint
 from skinflint.spec.types import Spec
 
@@ -27,10 +29,21 @@ def may_win(bound: float, best: float) -> bool:
     return bound < best * (1 - 1e-12) - 1e-12 + MARGIN * max(1.0, abs(best))
 
 
-def reaches(spec: Spec, least_budget_ms: Mapping[str, float]) -> bool:
-    """False when the longest path at these least budgets (plus hops) exceeds the SLO by MARGIN."""
+def rooms(spec: Spec, least_budget_ms: Mapping[str, float]) -> dict[str, float] | None:
+    """Each module's largest budget (plus MARGIN) with every other at its least budget; None
+    when the longest path at the least budgets (plus hops) exceeds the SLO by MARGIN."""
     app = spec.app
-    return longest_path_ms(app.modules, dict(least_budget_ms), app.hop_ms) <= app.slo_ms + MARGIN * max(1.0, app.slo_ms)
+    through = path_through_ms(app.modules, dict(least_budget_ms), app.hop_ms)
+    slo = app.slo_ms + MARGIN * max(1.0, app.slo_ms)
+    if max(through.values()) > slo:
+        return None
+    return {m: slo - (through[m] - least) for m, least in least_budget_ms.items()}
+
+
+def cost_within(frontier: Sequence[FrontierPoint], room_ms: float) -> float:
+    """The least cost on `frontier` at a budget of at most `room_ms` (inf if none)."""
+    i = bisect.bisect_right([p.budget_ms for p in frontier], room_ms) - 1
+    return frontier[i].cost_per_hour if i >= 0 else math.inf
 
 
 def frontier_gain(dedicated: Sequence[FrontierPoint], with_slot: Sequence[FrontierPoint]) -> float:

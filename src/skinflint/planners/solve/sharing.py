@@ -25,7 +25,7 @@ from typing import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from skinflint.model import Config, leq
-from skinflint.planners.solve.bin_bounds import frontier_gain, may_win, reaches
+from skinflint.planners.solve.bin_bounds import cost_within, frontier_gain, may_win, rooms
 from skinflint.planners.solve.floors import SlotFloors
 from skinflint.planners.solve.frontier import FrontierPoint, Slot, as_arrays, module_frontier
 from skinflint.planners.solve.split import split_slo
@@ -126,32 +126,45 @@ class _Group:
     least_rest_ms: tuple[float, ...]
     need: float
 
-    def children(self, node: tuple, members: dict[str, "_Member | None"], caps: dict[str, float],
-                 u: Mapping[str, float]) -> Iterator[tuple]:
-        """Heap entries for `node`'s slot choices for its next member, cut by the gain bound as
-        a depth-first walk would cut them: a partial bin (priority: its key bound, the chosen
-        slots' gains taken at the least cycle still possible) while members remain, else a
-        complete bin whose slots fit the caps and whose gain, bounded again with its own cycle
-        T_s, exceeds `need` (priority: its key)."""
+    def advance(self, node: tuple, k: int, members: dict[str, "_Member | None"], caps: dict[str, float],
+                u: Mapping[str, float]) -> list[tuple]:
+        """Heap entries for a cursor at option k of `node`'s next member: its first option from k
+        on that fits the caps, and a cursor at the option after it. Options are cut by the gain
+        bound as a depth-first walk would cut them; an option's entry is a partial bin (priority:
+        its key bound, the chosen slots' gains taken at the least cycle still possible) while
+        members remain, else a complete bin whose gain, bounded again with its own cycle T_s,
+        exceeds `need` (priority: its key). Entries are ordered by priority, then listing order."""
         order, i, acc, chosen, t_s = node
-        last = i + 1 == len(self.modules)
+        options, last = self.gains[self.modules[i]], i + 1 == len(self.modules)
         ahead = self.least_rest_ms[i + 1] * (1 - 1e-9)  # a shade less than the batch times to come
-        for k, (g, c) in enumerate(self.gains[self.modules[i]]):
+        for k in range(k, len(options)):
+            g, c = options[k]
             bound = acc + g + self.rest[i + 1]
             if bound <= self.need:
-                break  # gains are sorted: no later option does better
+                return []  # gains are sorted: no later option does better
             picks, cycle = chosen + (c,), t_s + c.latency_ms
             # T_s only grows as members are added: a slot that already misses its cap stays missed
             if any(not leq(x.worst_latency_ms + cycle + ahead, caps[m]) for m, x in zip(self.modules, picks)):  # rule 3
                 continue
+            out = self._cursor(node, k + 1)
             if not last:
                 sharp = sum(members[m].gain(x, cycle + ahead, u[m]) for m, x in zip(self.modules, picks))  # type: ignore[union-attr]
                 key = min(bound, sharp + self.rest[i + 1]) - self.price
-                yield (-_above(key), order + (k,), self, (order + (k,), i + 1, acc + g, picks, cycle))
-                continue
+                out.append((-_above(key), order + (k, 0), self, ((order + (k,), i + 1, acc + g, picks, cycle), 0)))
+                return out
             gain = sum(members[m].gain(x, cycle, u[m]) for m, x in zip(self.modules, picks))  # type: ignore[union-attr]
             if gain > self.need:
-                yield (-(gain - self.price), order + (k,), None, (gain, Bin(self.hw, self.price, tuple(zip(self.modules, picks)))))
+                out.append((-(gain - self.price), order + (k,), None, (gain, Bin(self.hw, self.price, tuple(zip(self.modules, picks))))))
+            return out
+        return []
+
+    def _cursor(self, node: tuple, k: int) -> list[tuple]:
+        """The heap entry of a cursor at option k of `node`'s next member (none past the cut)."""
+        order, i, acc, _, _ = node
+        options = self.gains[self.modules[i]]
+        if k == len(options) or acc + options[k][0] + self.rest[i + 1] <= self.need:
+            return []
+        return [(-_above(acc + options[k][0] + self.rest[i + 1] - self.price), order + (k,), self, (node, k))]
 
 
 def _ranked_bins(spec: Spec, configs: dict[str, list[Config]], caps: dict[str, float],
@@ -173,14 +186,14 @@ def _ranked_bins(spec: Spec, configs: dict[str, list[Config]], caps: dict[str, f
                 if rest[0] > threshold + price:
                     least = tuple(sum(min(c.latency_ms for _, c in gains[m]) for m in group[i:]) for i in range(size + 1))
                     root = _Group(hw, price, group, gains, rest, least, threshold + price)
-                    heap.append((-_above(rest[0] - price), (h, size, g), root, ((h, size, g), 0, 0.0, (), 0.0)))
+                    heap.append((-_above(rest[0] - price), (h, size, g, 0), root, (((h, size, g), 0, 0.0, (), 0.0), 0)))
     heapq.heapify(heap)
     while heap:
         _, _, group, payload = heapq.heappop(heap)
         if group is None:
             yield payload
             continue
-        for entry in group.children(payload, members, caps, u):
+        for entry in group.advance(*payload, members, caps, u):
             heapq.heappush(heap, entry)
 
 
@@ -219,22 +232,22 @@ class _Trials:
               best: float) -> dict[str, list[FrontierPoint]] | None:
         """The frontiers with bin `b` added to `fronts` (the round's, whose plan cost `start`),
         or None where a bound shows it cannot beat `best` (solve/bin_bounds.py)."""
-        t_s = b.cycle_ms
-        members = dict(b.slots)
-        least = {m: members[m].worst_latency_ms + t_s if m in members else f[0].budget_ms for m, f in fronts.items()}
-        if not reaches(self.spec, least):
+        t_s, members, extra = b.cycle_ms, dict(b.slots), paid + b.price_per_hour
+        room = rooms(self.spec, {m: members[m].worst_latency_ms + t_s if m in members else f[0].budget_ms
+                                 for m, f in fronts.items()})
+        if room is None:
             return None
         # each member's exact cheapest cost with its slot, at its largest budget
-        bound = paid + b.price_per_hour + sum(
-            self._floor(m, members[m], t_s) if m in members else f[-1].cost_per_hour for m, f in fronts.items())
-        if bound >= best * (1 - 1e-12) - 1e-12:
+        if not may_win(extra + sum(self._floor(m, members[m], t_s) for m in members) + sum(
+                cost_within(f, room[m]) for m, f in fronts.items() if m not in members), best):
             return None
         trial = dict(fronts)
         for m, c in b.slots:
             trial[m] = self._front(m, c, t_s)
             if not trial[m]:
                 return None
-        if not reaches(self.spec, {m: f[0].budget_ms for m, f in trial.items()}):
+        room = rooms(self.spec, {m: f[0].budget_ms for m, f in trial.items()})
+        if room is None or not may_win(extra + sum(cost_within(f, room[m]) for m, f in trial.items()), best):
             return None
         gain = sum(frontier_gain(fronts[m], trial[m]) for m in members)
         return trial if may_win(start + b.price_per_hour - gain, best) else None
