@@ -19,12 +19,12 @@ greedily — pairs only, the most promising few per round — and say they are n
 
 from __future__ import annotations
 
-import heapq
 import itertools
-from typing import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Iterable, Mapping
 
-from skinflint.model import Config, leq
+from skinflint.model import Config
+from skinflint.planners.solve.candidates import Bin, ranked_bins
 from skinflint.planners.solve.bin_bounds import cost_within, frontier_gain, may_win, rooms
 from skinflint.planners.solve.floors import SlotFloors
 from skinflint.planners.solve.frontier import FrontierPoint, Slot, as_arrays, module_frontier
@@ -41,19 +41,6 @@ MAX_SOLVED_LARGE = 8
 
 
 @dataclass(frozen=True)
-class Bin:
-    """One shared worker: its hardware, price and each member's slot config."""
-
-    hardware: str
-    price_per_hour: float
-    slots: tuple[tuple[str, Config], ...]
-
-    @property
-    def cycle_ms(self) -> float:
-        return sum(c.latency_ms for _, c in self.slots)
-
-
-@dataclass(frozen=True)
 class SharedSolution:
     """The chosen frontier point per module (with slots) and the bins; `exact` if proven."""
 
@@ -61,140 +48,6 @@ class SharedSolution:
     points: dict[str, FrontierPoint]
     bins: tuple[Bin, ...]
     exact: bool
-
-
-@dataclass(frozen=True)
-class _Member:
-    """What bounds a module's saving from a slot: its cheapest dedicated cost, the best price per
-    unit, the cheapest worker and the fastest batch among the configs that fit its largest budget."""
-
-    rate: float
-    cheapest: float
-    rho: float
-    cheapest_worker: float
-    d_min: float
-
-    def gain(self, c: Config, cycle_ms: float, u: float) -> float:
-        """At most how much a slot of config c in a shared cycle of `cycle_ms` takes off the
-        module's cheapest dedicated cost: the dedicated part still needs
-        sum n b >= max(r max(d_c, d_min) / (1000 u), r T_s / 1000) - b_c (rules 1-2), at no better
-        than the best price per unit, and at least one worker if anything is still needed."""
-        rest = max(self.rate * max(c.latency_ms, self.d_min) / (1000.0 * u), self.rate * cycle_ms / 1000.0)
-        rest -= c.batch_size
-        return self.cheapest - (max(self.rho * rest, self.cheapest_worker) if rest > 0 else 0.0)
-
-
-def _member(rate: float, configs: list[Config], cap: float, cheapest: float) -> _Member | None:
-    eligible = [x for x in configs if leq(x.worst_latency_ms, cap)]
-    if not eligible:
-        return None
-    return _Member(rate, cheapest, min(x.price_per_hour / x.batch_size for x in eligible),
-                   min(x.price_per_hour for x in eligible), min(x.latency_ms for x in eligible))
-
-
-def _slot_gains(members: dict[str, "_Member | None"], configs: dict[str, list[Config]], caps: dict[str, float],
-                u: Mapping[str, float], hw: str) -> dict[str, list[tuple[float, Config]]]:
-    """Per module, its slot configs on `hw` with their gain bounds (T_s >= d_c alone), best
-    first; a config that misses its cap even in a cycle of its own batch alone is left out."""
-    gains: dict[str, list[tuple[float, Config]]] = {}
-    for m, member in members.items():
-        if member is None:
-            continue
-        opts = [(member.gain(c, c.latency_ms, u[m]), c) for c in configs[m]
-                if c.hardware == hw and leq(c.worst_latency_ms, caps[m]) and leq(c.worst_latency_ms + c.latency_ms, caps[m])]
-        if opts:
-            gains[m] = sorted(opts, key=lambda t: -t[0])
-    return gains
-
-
-def _above(key: float) -> float:
-    """A little above `key`: a node's bound stays above its bins' keys summed in another order."""
-    return key + 1e-9 * max(1.0, abs(key))
-
-
-@dataclass(frozen=True)
-class _Group:
-    """Modules that might share one worker of `hw`: their slot options best first
-    (`_slot_gains`), per member on the sum of the best gains and of the least batch times still
-    to come, and `need`, the gain a bin must exceed (the round's threshold plus the price)."""
-
-    hw: str
-    price: float
-    modules: tuple[str, ...]
-    gains: dict[str, list[tuple[float, Config]]]
-    rest: tuple[float, ...]
-    least_rest_ms: tuple[float, ...]
-    need: float
-
-    def advance(self, node: tuple, k: int, members: dict[str, "_Member | None"], caps: dict[str, float],
-                u: Mapping[str, float]) -> list[tuple]:
-        """Heap entries for a cursor at option k of `node`'s next member: its first option from k
-        on that fits the caps, and a cursor at the option after it. Options are cut by the gain
-        bound as a depth-first walk would cut them; an option's entry is a partial bin (priority:
-        its key bound, the chosen slots' gains taken at the least cycle still possible) while
-        members remain, else a complete bin whose gain, bounded again with its own cycle T_s,
-        exceeds `need` (priority: its key). Entries are ordered by priority, then listing order."""
-        order, i, acc, chosen, t_s = node
-        options, last = self.gains[self.modules[i]], i + 1 == len(self.modules)
-        ahead = self.least_rest_ms[i + 1] * (1 - 1e-9)  # a shade less than the batch times to come
-        for k in range(k, len(options)):
-            g, c = options[k]
-            bound = acc + g + self.rest[i + 1]
-            if bound <= self.need:
-                return []  # gains are sorted: no later option does better
-            picks, cycle = chosen + (c,), t_s + c.latency_ms
-            # T_s only grows as members are added: a slot that already misses its cap stays missed
-            if any(not leq(x.worst_latency_ms + cycle + ahead, caps[m]) for m, x in zip(self.modules, picks)):  # rule 3
-                continue
-            out = self._cursor(node, k + 1)
-            if not last:
-                sharp = sum(members[m].gain(x, cycle + ahead, u[m]) for m, x in zip(self.modules, picks))  # type: ignore[union-attr]
-                key = min(bound, sharp + self.rest[i + 1]) - self.price
-                out.append((-_above(key), order + (k, 0), self, ((order + (k,), i + 1, acc + g, picks, cycle), 0)))
-                return out
-            gain = sum(members[m].gain(x, cycle, u[m]) for m, x in zip(self.modules, picks))  # type: ignore[union-attr]
-            if gain > self.need:
-                out.append((-(gain - self.price), order + (k,), None, (gain, Bin(self.hw, self.price, tuple(zip(self.modules, picks))))))
-            return out
-        return []
-
-    def _cursor(self, node: tuple, k: int) -> list[tuple]:
-        """The heap entry of a cursor at option k of `node`'s next member (none past the cut)."""
-        order, i, acc, _, _ = node
-        options = self.gains[self.modules[i]]
-        if k == len(options) or acc + options[k][0] + self.rest[i + 1] <= self.need:
-            return []
-        return [(-_above(acc + options[k][0] + self.rest[i + 1] - self.price), order + (k,), self, (node, k))]
-
-
-def _ranked_bins(spec: Spec, configs: dict[str, list[Config]], caps: dict[str, float],
-                 fronts: dict[str, list[FrontierPoint]], taken: set[str], threshold: float,
-                 u: Mapping[str, float], max_bin: int) -> Iterator[tuple[float, Bin]]:
-    """(gain bound, bin) for every bin of 2..MAX_BIN free modules on one hardware type whose
-    gain bound exceeds `threshold` + its price and whose slots fit their modules' largest budgets,
-    best (gain bound less price) first, equal keys in listing order (hardware, size, group,
-    slots best first): found lazily, best first, so that a search taking the first few lists no more."""
-    free = [m for m in configs if m not in taken]
-    members = {m: _member(spec.app.module_rate(m), configs[m], caps[m], fronts[m][-1].cost_per_hour) for m in free}
-    heap: list[tuple] = []
-    for h, hw in enumerate(spec.hardware):
-        price = spec.price(hw)
-        gains = _slot_gains(members, configs, caps, u, hw)
-        for size in range(2, max_bin + 1):
-            for g, group in enumerate(itertools.combinations(list(gains), size)):
-                rest = tuple(sum(gains[m][0][0] for m in group[i:]) for i in range(size + 1))
-                if rest[0] > threshold + price:
-                    least = tuple(sum(min(c.latency_ms for _, c in gains[m]) for m in group[i:]) for i in range(size + 1))
-                    root = _Group(hw, price, group, gains, rest, least, threshold + price)
-                    heap.append((-_above(rest[0] - price), (h, size, g, 0), root, (((h, size, g), 0, 0.0, (), 0.0), 0)))
-    heapq.heapify(heap)
-    while heap:
-        _, _, group, payload = heapq.heappop(heap)
-        if group is None:
-            yield payload
-            continue
-        for entry in group.advance(*payload, members, caps, u):
-            heapq.heappush(heap, entry)
 
 
 def _max_solved(modules: int) -> int:
@@ -270,7 +123,7 @@ def with_shared_workers(spec: Spec, configs: dict[str, list[Config]], caps: dict
         paid = sum(x.price_per_hour for x in bins)
         cheapest = sum(f[-1].cost_per_hour for f in fronts.values())
         # a bin can win only if paid + price + cheapest - gain < best_cost
-        candidates: Iterable[tuple[float, Bin]] = _ranked_bins(
+        candidates: Iterable[tuple[float, Bin]] = ranked_bins(
             spec, configs, caps, fronts, taken, cheapest + paid - best_cost, utilization,
             MAX_BIN if len(configs) <= GREEDY_TRIPLES_MAX_MODULES else 2)
         if not small:
