@@ -99,6 +99,9 @@ def _sharp(members: dict[str, Member | None], listed: dict[str, tuple[float, lis
     return out
 
 
+_ROOT = object()  # a heap entry's mark: a group not built yet
+
+
 def _above(key: float) -> float:
     """A little above `key`: a bound stays above the keys it bounds, summed in another order."""
     return key + 1e-9 * max(1.0, abs(key))
@@ -195,13 +198,19 @@ def ranked_bins(spec: Spec, configs: dict[str, list[Config]], caps: dict[str, fl
             for g, modules in enumerate(itertools.combinations(list(listed), size)):
                 if sum(tops[m] for m in modules) <= threshold + price or any(m not in sharp for m in modules):
                     continue
-                root = _group(hw, price, modules, tops, sharp, threshold + price)
-                heap.extend(root._cursor(((h, size, g), 0, 0.0, 0.0, (), 0.0), 0))
+                bound = sum(sharp[m][0][0] for m in modules)
+                if _above(bound) > threshold + price:  # the group is built once the walk reaches it
+                    heap.append((-_above(bound - price), (h, size, g), _ROOT, (hw, price, modules, tops, sharp)))
     heapq.heapify(heap)
     while heap:
-        _, _, group, payload = heapq.heappop(heap)
+        _, order, group, payload = heapq.heappop(heap)
         if group is None:
             yield payload
             continue
-        for entry in group.advance(*payload, members, caps, u):
+        if group is _ROOT:
+            hw, price, modules, tops, sharp = payload
+            entries = _group(hw, price, modules, tops, sharp, threshold + price)._cursor((order, 0, 0.0, 0.0, (), 0.0), 0)
+        else:
+            entries = group.advance(*payload, members, caps, u)
+        for entry in entries:
             heapq.heappush(heap, entry)
