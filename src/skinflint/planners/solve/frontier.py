@@ -54,7 +54,14 @@ class FrontierPoint:
         return [(c, n) for c, n in zip(self.items, counts) if n > 0]
 
 
-def _eligible_items(per_hw: dict[str, list[Config]], slowest_ms: float) -> list[Config]:
+@lru_cache(maxsize=1 << 15)
+def cover_cost(items: tuple[tuple[int, float], ...], need: int) -> float:
+    """`min_cover_cost`, remembered: the shared-worker search asks the same covers of one module
+    for many slots (the same items at a slowest batch time, the same need)."""
+    return min_cover_cost(items, need)
+
+
+def eligible_items(per_hw: dict[str, list[Config]], slowest_ms: float) -> list[Config]:
     """Per hardware, the largest eligible batch whose time fits the slowest batch time D."""
     limit = slowest_ms + RTOL * max(1.0, slowest_ms)
     out = []
@@ -91,7 +98,7 @@ def _best_cover(per_hw: dict[str, list[Config]], d_min: float, rate: float, util
     eligible_d = {c.latency_ms for cs in per_hw.values() for c in cs} | ({floor_d} if slot else set())
     candidates = []
     for d in sorted(x for x in eligible_d if x >= d_min and x >= floor_d):
-        items = _eligible_items(per_hw, d)
+        items = eligible_items(per_hw, d)
         need = _dedicated_need(d, rate, utilization, slot, streams)
         if need <= 0:
             candidates.append((0.0, d, [], need))
@@ -102,7 +109,7 @@ def _best_cover(per_hw: dict[str, list[Config]], d_min: float, rate: float, util
     for bound, _, items, need in candidates:
         if bound >= best * (1 - 1e-12) - 1e-12:
             break
-        cost = min_cover_cost([(c.batch_size, c.price_per_hour) for c in items], need) if need > 0 else 0.0
+        cost = cover_cost(tuple((c.batch_size, c.price_per_hour) for c in items), need) if need > 0 else 0.0
         if cost < best * (1 - 1e-12) - 1e-12:
             best, found = cost, (cost, items, need)
     return found

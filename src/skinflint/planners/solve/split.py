@@ -22,13 +22,14 @@ import sys
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from skinflint.model import longest_after
-from skinflint.spec.types import App
+from skinflint.spec.types import App, Module
 
 TOL = 1e-9
 
@@ -67,32 +68,39 @@ def _combine(a: _Front, b: _Front, series: bool, cap: float) -> _Front:
     return _Front(lat, cost, lambda i: pa(ia[i]) | pb(ib[i]))
 
 
-def _series_parallel(app: App, fronts: dict[str, _Front], cap: float) -> _Front | None:
-    """Reduce the two-terminal graph by series and parallel steps; None if it is not SP."""
-    edges: dict[int, tuple[str, str, _Front]] = {}
+Step = tuple  # ("leaf", module) | ("identity",) | ("combine", i, j, series): i, j earlier steps
+
+
+def _sp_schedule(app: App) -> tuple[Step, ...] | None:
+    """The series and parallel steps that reduce the two-terminal graph, in order (the last step
+    is the whole graph), or None if it is not series-parallel. Depends on the graph alone, so
+    it is found once per shape (`_schedule_of`) and replayed over each call's frontiers."""
+    steps: list[Step] = []
+    edges: dict[int, tuple[str, str, int]] = {}
     out_e: dict[str, set[int]] = defaultdict(set)
     in_e: dict[str, set[int]] = defaultdict(set)
 
-    def add(u: str, v: str, f: _Front) -> None:
+    def add(u: str, v: str, step: Step) -> None:
+        steps.append(step)
         k = max(edges, default=-1) + 1
-        edges[k] = (u, v, f)
+        edges[k] = (u, v, len(steps) - 1)
         out_e[u].add(k)
         in_e[v].add(k)
 
-    def remove(k: int) -> tuple[str, str, _Front]:
+    def remove(k: int) -> tuple[str, str, int]:
         u, v, f = edges.pop(k)
         out_e[u].discard(k)
         in_e[v].discard(k)
         return u, v, f
 
     for m in app.modules:
-        add(f"{m.name}:in", f"{m.name}:out", fronts[m.name])
+        add(f"{m.name}:in", f"{m.name}:out", ("leaf", m.name))
         for p in m.parents:
-            add(f"{p}:out", f"{m.name}:in", _identity())
+            add(f"{p}:out", f"{m.name}:in", ("identity",))
         if not m.parents:
-            add("source", f"{m.name}:in", _identity())
+            add("source", f"{m.name}:in", ("identity",))
     for name in app.exits:
-        add(f"{name}:out", "sink", _identity())
+        add(f"{name}:out", "sink", ("identity",))
 
     changed = True
     while changed and len(edges) > 1:
@@ -105,7 +113,7 @@ def _series_parallel(app: App, fronts: dict[str, _Front], cap: float) -> _Front 
                 while len(ks) > 1:
                     _, _, f1 = remove(ks.pop())
                     _, _, f2 = remove(ks.pop())
-                    add(u, v, _combine(f1, f2, series=False, cap=cap))
+                    add(u, v, ("combine", f1, f2, False))
                     ks.append(max(edges))
                     changed = True
         for x in list(in_e):
@@ -113,13 +121,35 @@ def _series_parallel(app: App, fronts: dict[str, _Front], cap: float) -> _Front 
                 continue
             u, _, f1 = remove(next(iter(in_e[x])))
             _, w, f2 = remove(next(iter(out_e[x])))
-            add(u, w, _combine(f1, f2, series=True, cap=cap))
+            add(u, w, ("combine", f1, f2, True))
             changed = True
     if len(edges) == 1:
         u, v, f = next(iter(edges.values()))
         if (u, v) == ("source", "sink"):
-            return f
+            return tuple(steps[:f + 1])
     return None
+
+
+@lru_cache(maxsize=1024)
+def _schedule_of(shape: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[Step, ...] | None:
+    """`_sp_schedule` of the graph whose modules (in order) have these names and parents."""
+    return _sp_schedule(App("shape", 1.0, 1.0, tuple(Module(n, n, parents=ps) for n, ps in shape)))
+
+
+def _series_parallel(app: App, fronts: dict[str, _Front], cap: float) -> _Front | None:
+    """Reduce the two-terminal graph by series and parallel steps; None if it is not SP."""
+    steps = _schedule_of(tuple((m.name, tuple(m.parents)) for m in app.modules))
+    if steps is None:
+        return None
+    done: list[_Front] = []
+    for step in steps:
+        if step[0] == "leaf":
+            done.append(fronts[step[1]])
+        elif step[0] == "identity":
+            done.append(_identity())
+        else:
+            done.append(_combine(done[step[1]], done[step[2]], series=step[3], cap=cap))
+    return done[-1]
 
 
 @contextmanager
