@@ -75,6 +75,7 @@ class EventEngine:
             self.entry_deadline = (layout.arrival + self.deadline[self.one_entry]).tolist()
         self.arrived = 0   # arrivals the short way let in
         self.worker_done = [p.worker_done for p in self.servers.policies]
+        self.launch, self.received, self.expected = self.servers.launch, self.servers.received, self.servers.expected
         # what `_release_run` reads per module: item bounds, the policy's arrive_run, the ready log's appends
         self.inbox = [(self.items.first[m], self.servers.policies[m].arrive_run,
                        None if self.items.ready is not None else tuple(x.append for x in self.items.ready_log[m]))
@@ -197,7 +198,7 @@ class EventEngine:
         the requests done."""
         out = self.worker_done[s](w, t)
         if out:
-            self.servers.launch(s, out, t)
+            self.launch(s, out, t)
         self.finish[s](s, items, t)
         if self.timers:
             self.servers.rearm(s, t)
@@ -378,10 +379,10 @@ class EventEngine:
         self.pending_items[m] += b - a
         out = arrive_run(a, b, t, self.arrivals[r0] + self.deadline[m])
         if out:
-            self.servers.launch(m, out, t)
-        received = self.servers.received
+            self.launch(m, out, t)
+        received = self.received
         received[m] += b - a
-        if received[m] == self.servers.expected[m]:
+        if received[m] == self.expected[m]:
             self.servers.end_stream(m, t)
 
     def _refuse(self, i: int, t: float) -> None:

@@ -60,9 +60,34 @@ class Servers:
         self._launch_state = [(self.times[s], self.slots[s] if any(self.slots[s]) else None, self.jitter[s],
                                in_order[s], *(b.append for b in self.batches[s]), self.scattered[s])
                               for s in range(n_srv)]
+        # plain: no jitter, no shared worker, batches in index order, item batches worked out at the end
+        self.plain = [self._launch_state[s][1] is None and jitter[s] is None and in_order[s] and not live
+                      for s in range(n_srv)]
 
     def launch(self, s: int, out: Sequence[Launch], now: float) -> None:
         """Start the policy's batches `out` on server s at `now`."""
+        if not self.plain[s]:
+            self._launch_any(s, out, now)
+            return
+        times, _, _, _, add_worker, add_start, add_ms, add_size, add_first, scattered = self._launch_state[s]
+        heap, seq = self.heap, self.seq
+        for w, items in out:  # (`_launch_any` without the cases a plain server does not have)
+            k, a = len(items), items[0]
+            dur = times[w][k - 1]
+            add_worker(w)
+            add_start(now)
+            add_ms(dur)
+            add_size(k)
+            if items[-1] - a + 1 == k:
+                add_first(a)
+                items = range(a, a + k)  # a run of consecutive items
+            else:
+                add_first(-1)
+                scattered.append((len(self.batches[s][0]) - 1, items))
+            heappush(heap, (now + dur, DONE, next(seq), s, w, items))
+
+    def _launch_any(self, s: int, out: Sequence[Launch], now: float) -> None:
+        """`launch` on any server: jitter, shared slots, live item batches, batches in any order."""
         times, slots, jitter, in_order, add_worker, add_start, add_ms, add_size, add_first, scattered = \
             self._launch_state[s]
         heap, seq = self.heap, self.seq
