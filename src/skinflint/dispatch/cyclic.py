@@ -59,8 +59,9 @@ class CyclicPolicy(PolicyBase, OpenBatch, InOrder):
             for index in range(start, stop):
                 self.ahead[index] = deadline
             return NOTHING
-        sizes, open_ = self.sizes, self.open
-        if len(open_) + stop - start < sizes[self.turn] and not self.ahead:  # the open batch stays open
+        open_ = self.open
+        room = self.sizes[self.turn] - len(open_)
+        if stop - start < room and not self.ahead:  # the open batch stays open
             if not open_:
                 self.oldest_deadline = deadline
             if stop - start == 1:
@@ -69,17 +70,12 @@ class CyclicPolicy(PolicyBase, OpenBatch, InOrder):
                 open_.extend(range(start, stop))
             self.next_index = stop
             return NOTHING
-        while start < stop:
-            if not open_:
-                self.oldest_deadline = deadline
-            take = sizes[self.turn] - len(open_)
-            if stop - start < take:
-                open_.extend(range(start, stop))
-                break
-            open_.extend(range(start, start + take))
-            start += take
+        if stop - start == room == 1 and not self.ahead:  # one item fills it (`_cut`'s case, without the call)
+            open_.append(start)
+            self.next_index = stop
             self._close()
-            open_ = self.open
+            return self._flush()
+        self._cut(start, stop, deadline)
         self.next_index = stop
         if self.ahead:
             self._drain_ahead()
@@ -96,12 +92,12 @@ class CyclicPolicy(PolicyBase, OpenBatch, InOrder):
 
     def worker_done(self, worker: int, now: float) -> Sequence[Launch]:
         """Start the worker's next closed batch, if one waits."""
-        self.busy[worker] = False
         queue = self.queued[worker]
-        if not queue:
-            return NOTHING
-        self._start(worker, queue.popleft())
-        return self._flush()
+        if queue:  # (`_out` is empty between calls: every call that fills it flushes it)
+            self.busy[worker] = True
+            return [(worker, queue.popleft())]
+        self.busy[worker] = False
+        return NOTHING
 
     def end_of_stream(self, now: float) -> Sequence[Launch]:
         """Close the last, partial batch."""
@@ -160,6 +156,28 @@ class CyclicPolicy(PolicyBase, OpenBatch, InOrder):
             else:
                 self._take(self.next_index, deadline)
 
+    def _cut(self, start: int, stop: int, deadline: float) -> None:
+        """Items start .. stop - 1 join the open batch, closing it each time it fills (as `_close`,
+        inline: this runs for most batches)."""
+        sizes, busy, out, open_, turn = self.sizes, self.busy, self._out, self.open, self.turn
+        while start < stop:
+            if not open_:
+                self.oldest_deadline = deadline
+            take = sizes[turn] - len(open_)
+            if stop - start < take:
+                open_.extend(range(start, stop))
+                break
+            open_.extend(range(start, start + take))
+            start += take
+            if busy[turn]:
+                self.queued[turn].append(open_)
+            else:
+                busy[turn] = True
+                out.append((turn, open_))
+            open_, self.oldest_deadline = [], INF
+            turn = (turn + 1) % len(sizes)
+        self.open, self.turn = open_, turn
+
     def _close(self) -> None:
         batch, self.open, self.oldest_deadline = self.open, [], INF
         worker = self.turn
@@ -169,10 +187,6 @@ class CyclicPolicy(PolicyBase, OpenBatch, InOrder):
         else:
             self.busy[worker] = True
             self._out.append((worker, batch))
-
-    def _start(self, worker: int, batch: list[int]) -> None:
-        self.busy[worker] = True
-        self._out.append((worker, batch))
 
     def _flush(self) -> Sequence[Launch]:
         if not self._out:

@@ -31,7 +31,7 @@ import numpy as np
 from skinflint.dispatch import DispatchPolicy, OpenBatch
 from skinflint.sim.admission import AdmissionRule
 from skinflint.sim.composite import Composite
-from skinflint.sim.events import DONE, RELEASE
+from skinflint.sim.events import DONE, RELEASE, TIMER
 from skinflint.sim.items import Items, Requests
 from skinflint.sim.layout import Layout, lay_out
 from skinflint.sim.servers import Servers, counter
@@ -71,7 +71,17 @@ class EventEngine:
                             and all(j is None or isinstance(j, tuple) or len(j) == 0 or float(np.min(j)) > 0
                                     for j in jitter))
         self.one_entry = self._one_entry(cm, layout)
+        if self.one_entry is not None:  # each request's deadline at the entry module, as `_release` sums it
+            self.entry_deadline = (layout.arrival + self.deadline[self.one_entry]).tolist()
         self.arrived = 0   # arrivals the short way let in
+        self.worker_done = [p.worker_done for p in self.servers.policies]
+        self.launch, self.received, self.expected = self.servers.launch, self.servers.received, self.servers.expected
+        # what `_release_run` reads per module: item bounds, the policy's arrive_run, the ready log's appends
+        self.inbox = [(self.items.first[m], self.servers.policies[m].arrive_run,
+                       None if self.items.ready is not None else tuple(x.append for x in self.items.ready_log[m]))
+                      for m in range(self.n_mod)]
+        self.finish = [self._finisher(s) for s in range(cm.n_servers)]
+        self.dense_runs = [self.in_runs[m] and self.items.dense[m] for m in range(self.n_mod)]
 
     def _modules(self, cm: Composite) -> None:
         """Per module: links, deadlines, hops, servers, counts."""
@@ -86,6 +96,16 @@ class EventEngine:
         self.server = list(cm.server)
         self.in_runs = [self.server[k] == k and not self.timers for k in range(self.n_mod)]  # see _release_many
         self.pending_items = [0] * self.n_mod
+
+    def _finisher(self, s: int):
+        """What `_on_done` calls when server s finishes a batch (by its kind, to skip the tests)."""
+        if s >= self.n_mod:
+            return self._pool_done
+        if not self.items.unit[s]:
+            return self._finish_module
+        if self.is_exit[s] and self.single_exit[self.app_of[s]] and not self.items.links[s]:
+            return self._finish_end
+        return self._finish_unit
 
     def _one_entry(self, cm: Composite, layout: Layout) -> int | None:
         """The entry module when arrivals can take the short way: one app with one entry module,
@@ -113,41 +133,48 @@ class EventEngine:
     # -- the loop ---------------------------------------------------------------------------------
     def run(self) -> list[Trace]:
         """Run every event up to `stop_ms`; one Trace per app."""
-        heap, releases, n, stop, guard, inf = (self.heap, self.releases, len(self.releases), self.stop_ms,
-                                               self.guard, math.inf)
-        on_done, release_many = self._on_done, self._release_many
-        on_timer, launch = self.servers.on_timer, self.servers.launch
-        one, arrivals = self.one_entry, self.arrivals
-        if one is not None:
-            arrive_one, deadline_one = self.servers.policies[one].arrive_run, self.deadline[one]
-        nxt = 0
+        heap, releases, n, stop, guard = self.heap, self.releases, len(self.releases), self.stop_ms, self.guard
+        on_done, on_release, on_timer = self._on_done, self._on_release, self.servers.on_timer
+        one = self.one_entry
+        if one is not None:  # the short way (`_one_entry`): request i is item i of module `one`
+            arrive_one, launch, deadlines = self.servers.policies[one].arrive_run, self.servers.launch, self.entry_deadline
+        nxt, t_arr = 0, (releases[0] if n else math.inf)
         while True:
-            t_arr = releases[nxt] if nxt < n else inf
-            if heap and (heap[0][0] < t_arr or (heap[0][0] == t_arr and heap[0][1] <= RELEASE)):
-                t, kind, _, target, x, items = heappop(heap)
-                if t > stop:
-                    break
-                if kind == DONE:
-                    on_done(t, target, x, items)
-                elif kind == RELEASE:
-                    for c, reqs in x:
-                        release_many(c, reqs, t)
-                else:
-                    on_timer(target, x, t)
-                if guard is not None:
-                    guard.unstall(t)
-            elif nxt < n and t_arr <= stop:
-                if one is None:
-                    self._arrive(nxt, t_arr)
-                else:  # the short way (`_one_entry`): request i is item i of module `one`
-                    out = arrive_one(nxt, nxt + 1, t_arr, arrivals[nxt] + deadline_one)
-                    if out:
-                        launch(one, out, t_arr)
-                    if nxt + 1 == n:
-                        self.servers.received_items(one, n, t_arr)
-                nxt += 1
-            else:
+            if heap:  # an event goes first if earlier than the next arrival, or as early and not a timer
+                top = heap[0]
+                if top[0] < t_arr or (top[0] == t_arr and top[1] is not TIMER):
+                    t, kind, _, target, x, items = heappop(heap)
+                    if t > stop:
+                        break
+                    if kind is DONE:
+                        on_done(t, target, x, items)
+                    elif kind is RELEASE:
+                        on_release(t, x)
+                    else:
+                        on_timer(target, x, t)
+                    if guard is not None:
+                        guard.unstall(t)
+                    continue
+            if nxt == n or t_arr > stop:
                 break
+            if one is None:
+                self._arrive(nxt, t_arr)
+                nxt += 1
+                t_arr = releases[nxt] if nxt < n else math.inf
+                continue
+            limit = heap[0][0] if heap else math.inf  # the short way: arrivals on, while none launches
+            while True:                               # and the heap's next event is later
+                out = arrive_one(nxt, nxt + 1, t_arr, deadlines[nxt])
+                if out:
+                    launch(one, out, t_arr)
+                nxt += 1
+                if nxt == n:
+                    self.servers.received_items(one, n, t_arr)
+                    t_arr = math.inf
+                    break
+                t_arr = releases[nxt]
+                if out or t_arr >= limit or t_arr > stop:
+                    break
         if one is not None:  # the short way counts its arrivals in once, at the end
             self.flying[0] += nxt
             self.pending_items[one] += nxt
@@ -169,24 +196,45 @@ class EventEngine:
     def _on_done(self, t: float, s: int, w: int, items: Sequence[int]) -> None:
         """Server s's worker w finished `items` (a range if a run): the worker's next batch, then
         the requests done."""
-        servers = self.servers
-        out = servers.policies[s].worker_done(w, t)
+        out = self.worker_done[s](w, t)
         if out:
-            servers.launch(s, out, t)
-        if s < self.n_mod:
-            self.pending_items[s] -= len(items)
-            if type(items) is not range:
-                reqs = self.items.finished_items(s, items)
-            elif self.items.unit[s]:  # item j is request j's only one
-                reqs = items
-            else:
-                reqs = self.items.finished_run(s, items.start, items.stop)
-            if reqs:
-                self._done_at(s, reqs, t)
-        else:
-            self._pool_done(s, items, t)
+            self.launch(s, out, t)
+        self.finish[s](s, items, t)
         if self.timers:
-            servers.rearm(s, t)
+            self.servers.rearm(s, t)
+
+    def _on_release(self, t: float, pairs: list[tuple[int, Requests]]) -> None:
+        """Requests reach modules after a hop, (module, requests) pairs in order."""
+        for c, reqs in pairs:  # (`_release_many`'s most common case first, without the call)
+            if self.dense_runs[c] and (type(reqs) is range or reqs[-1] - reqs[0] + 1 == len(reqs)):
+                self._release_run(c, reqs[0], reqs[-1] + 1, t)
+            else:
+                self._release_many(c, reqs, t)
+
+    def _finish_unit(self, m: int, items: Sequence[int], t: float) -> None:
+        """Module m's items are done; each is its request's only one (a run: those requests)."""
+        self.pending_items[m] -= len(items)
+        self._done_at(m, items if type(items) is range else self.items.finished_items(m, items), t)
+
+    def _finish_end(self, m: int, items: Sequence[int], t: float) -> None:
+        """`_finish_unit` for an app's only exit, with no children: a run ends its requests at once."""
+        if type(items) is not range:
+            self._finish_unit(m, items, t)
+            return
+        k = len(items)
+        self.pending_items[m] -= k
+        self.done[items.start:items.stop] = [t] * k
+        self.flying[self.app_of[m]] -= k
+
+    def _finish_module(self, m: int, items: Sequence[int], t: float) -> None:
+        """Module m's items are done: the requests that had their last item among them."""
+        self.pending_items[m] -= len(items)
+        if type(items) is range:
+            reqs = self.items.finished_run(m, items.start, items.stop)
+        else:
+            reqs = self.items.finished_items(m, items)
+        if reqs:
+            self._done_at(m, reqs, t)
 
     # -- requests done at a module ------------------------------------------------------------------
     def _done_at(self, m: int, reqs: Requests, t: float) -> None:
@@ -197,7 +245,9 @@ class EventEngine:
         later = self.items.ready_children(links, reqs) if links else ()
         if self.is_exit[m]:
             self._exit(m, reqs, t)
-        if len(later) > 1 and self.hop[m] and self.one_release:
+        if not later:
+            return
+        if self.hop[m] and self.one_release:  # (one child: the event `_forward` pushes)
             heappush(self.heap, (t + self.hop[m], RELEASE, next(self.seq), -1, later, None))
             return
         for c, ready in later:
@@ -316,20 +366,24 @@ class EventEngine:
 
     def _release_run(self, m: int, r0: int, r1: int, t: float) -> None:
         """Requests r0 .. r1 - 1 reach module m (its own server, no timers) at t, as one run."""
-        first = self.items.first[m]
+        first, arrive_run, log = self.inbox[m]
         a, b = first[r0], first[r1]
         if a == b:
             return
-        self.items.mark_ready(m, a, b, t)
+        if log is None:
+            self.items.mark_ready(m, a, b, t)
+        else:  # Items.mark_ready's log, appended to here: this runs once per batch or more
+            log[0](a)
+            log[1](b)
+            log[2](t)
         self.pending_items[m] += b - a
-        servers = self.servers
-        out = servers.policies[m].arrive_run(a, b, t, self.arrivals[r0] + self.deadline[m])
+        out = arrive_run(a, b, t, self.arrivals[r0] + self.deadline[m])
         if out:
-            servers.launch(m, out, t)
-        received = servers.received
+            self.launch(m, out, t)
+        received = self.received
         received[m] += b - a
-        if received[m] == servers.expected[m]:
-            servers.end_stream(m, t)
+        if received[m] == self.expected[m]:
+            self.servers.end_stream(m, t)
 
     def _refuse(self, i: int, t: float) -> None:
         """Request i is refused at admission: every item of it, at every module, is skipped."""

@@ -83,8 +83,9 @@ class Items:
                 continue
             ready = []
             for i in reqs:
-                join_left[i] -= 1
-                if join_left[i] == 0:
+                left = join_left[i] - 1
+                join_left[i] = left
+                if not left:
                     ready.append(i)
             if ready:
                 out.append((c, ready))

@@ -58,32 +58,59 @@ class Servers:
         # what `launch` reads, per server: its slots are None when it has no shared worker
         in_order = [isinstance(p, InOrder) and p.in_order for p in self.policies]
         self._launch_state = [(self.times[s], self.slots[s] if any(self.slots[s]) else None, self.jitter[s],
-                               in_order[s], *self.batches[s], self.scattered[s]) for s in range(n_srv)]
+                               in_order[s], *(b.append for b in self.batches[s]), self.scattered[s])
+                              for s in range(n_srv)]
+        # plain: no jitter, no shared worker, batches in index order, item batches worked out at the end
+        self.plain = [self._launch_state[s][1] is None and jitter[s] is None and in_order[s] and not live
+                      for s in range(n_srv)]
 
     def launch(self, s: int, out: Sequence[Launch], now: float) -> None:
         """Start the policy's batches `out` on server s at `now`."""
-        times, slots, jitter, in_order, b_worker, b_start, b_ms, b_size, b_first, scattered = self._launch_state[s]
-        heap, seq, live = self.heap, self.seq, self.item_batch
+        if not self.plain[s]:
+            self._launch_any(s, out, now)
+            return
+        times, _, _, _, add_worker, add_start, add_ms, add_size, add_first, scattered = self._launch_state[s]
+        heap, seq = self.heap, self.seq
+        for w, items in out:  # (`_launch_any` without the cases a plain server does not have)
+            k, a = len(items), items[0]
+            dur = times[w][k - 1]
+            add_worker(w)
+            add_start(now)
+            add_ms(dur)
+            add_size(k)
+            if items[-1] - a + 1 == k:
+                add_first(a)
+                items = range(a, a + k)  # a run of consecutive items
+            else:
+                add_first(-1)
+                scattered.append((len(self.batches[s][0]) - 1, items))
+            heappush(heap, (now + dur, DONE, next(seq), s, w, items))
+
+    def _launch_any(self, s: int, out: Sequence[Launch], now: float) -> None:
+        """`launch` on any server: jitter, shared slots, live item batches, batches in any order."""
+        times, slots, jitter, in_order, add_worker, add_start, add_ms, add_size, add_first, scattered = \
+            self._launch_state[s]
+        heap, seq = self.heap, self.seq
         for w, items in out:
             k, a = len(items), items[0]
             dur = times[w][k - 1]
             if jitter is not None:  # keyed by the batch's first item: the same draw on every path
                 dur *= jitter[a] if not isinstance(jitter, tuple) else exp(jitter[1][w] + jitter[2][w] * jitter[0][a])
             start = now if slots is None or slots[w] is None else self._slot_start(slots[w], now, dur)
-            q = len(b_start)
-            b_worker.append(w)
-            b_start.append(start)
-            b_ms.append(dur)
-            b_size.append(k)
-            if live is not None:
-                self._live_items(s, items, q)
-            low = a if in_order else min(items)   # (distinct items: a span of k is a run)
-            if (items[-1] if in_order else max(items)) - low + 1 == k:
-                b_first.append(low)
-                items = range(low, low + k)  # a run of consecutive items
+            if self.item_batch is not None:
+                self._live_items(s, items, len(self.batches[s][0]))
+            add_worker(w)
+            add_start(start)
+            add_ms(dur)
+            add_size(k)
+            if not in_order:
+                a = min(items)   # (distinct items: a span of k is a run)
+            if (items[-1] if in_order else max(items)) - a + 1 == k:
+                add_first(a)
+                items = range(a, a + k)  # a run of consecutive items
             else:
-                b_first.append(-1)
-                scattered.append((q, items))
+                add_first(-1)
+                scattered.append((len(self.batches[s][0]) - 1, items))
             heappush(heap, (start + dur, DONE, next(seq), s, w, items))
 
     def _live_items(self, s: int, items: Sequence[int], q: int) -> None:
