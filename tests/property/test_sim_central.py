@@ -8,7 +8,7 @@ than a batch holds, the engine queues them in event order and the fast path in i
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from skinflint.dispatch import EarlyClose
@@ -36,6 +36,7 @@ def central_plans(draw_):  # noqa: ANN001, ANN201
         from dataclasses import replace
         spec = replace(spec, app=replace(spec.app, slo_ms=spec.app.slo_ms * 50))
         plan = to_plan(spec, tuple(stages), PlanOptions())
+    assume(plan is not None)   # rarely even 50 x the SLO is too little (replicas' queueing): another case
     return spec, plan
 
 
@@ -45,7 +46,6 @@ def central_plans(draw_):  # noqa: ANN001, ANN201
        limit=st.sampled_from((None, 5)), seed=st.integers(0, 2**32 - 1))
 def test_central_fast_path_with_admission_equals_the_event_engine(case, kind, jitter, fanout, load, limit, seed):
     spec, plan = case
-    assert plan is not None
     sm = compile_model(plan, spec)
     assert supports_central(sm)
     draws, params, admission = random_run(spec, plan, sm, kind, fanout, jitter, load, limit, seed)
