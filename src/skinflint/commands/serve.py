@@ -54,9 +54,10 @@ def serve_command(
                                        "for its next request."),
     max_in_flight: Optional[int] = typer.Option(None, "--max-in-flight", help="Bound on requests in the runtime "
                                                 "(default: twice rate x SLO, at least 64, as the simulator assumes)."),
-    admit_slack: str = typer.Option("auto", "--admit-slack", help="Admit while the estimated latency is within "
-                                    "this fraction of the SLO: a number in (0, 1], or auto (the margin measured "
-                                    "from admitted requests' latencies, at most 1; docs/runtime.md)."),
+    admit_slack: str = typer.Option("1", "--admit-slack", help="Admit while the estimated latency is within "
+                                    "this fraction of the SLO: a number in (0, 1] (1: the rule the planner "
+                                    "simulated), or auto (the margin measured from admitted requests' latencies, "
+                                    "for overload; it over-refuses at the planned rate; docs/runtime.md)."),
     no_early_close: bool = typer.Option(False, "--no-early-close", help="Never close a partial batch early."),
     close_margin: float = typer.Option(5.0, "--close-margin-ms", help="Early close this much before the "
                                        "simulator's close time (timer wake-ups, hand-offs; docs/runtime.md)."),
