@@ -134,9 +134,8 @@ class Search:
         lower bound (`bounded` adds it to the answer)."""
         key = (headroom, module_headroom)
         if key not in self._plans:
-            opts = replace(self.options, headroom=headroom, module_headroom=module_headroom, traffic=None, bound=False)
             try:
-                self._plans[key] = plan = self.planner.plan(planned_spec(self.spec, opts), opts)
+                self._plans[key] = plan = self._plan(headroom, module_headroom, bound=False)
                 self._keys.setdefault(signature(plan), key)
             except SkinflintError as e:
                 self._plans[key] = None
@@ -145,9 +144,12 @@ class Search:
 
     def bounded(self, plan: Plan) -> Plan:
         """`plan` with the lower bound its planner records (one more planner call, for the answer only)."""
-        headroom, module_headroom = self._keys[signature(plan)]
-        opts = replace(self.options, headroom=headroom, module_headroom=module_headroom, traffic=None)
-        return replace(plan, lower_bound_per_hour=self.planner.plan(planned_spec(self.spec, opts), opts).lower_bound_per_hour)
+        return replace(plan, lower_bound_per_hour=self._plan(*self._keys[signature(plan)], bound=True).lower_bound_per_hour)
+
+    def _plan(self, headroom: float, module_headroom: tuple[tuple[str, float], ...], bound: bool) -> Plan:
+        """The planner called at these headrooms, in MODEL.md's worst case (no traffic of its own)."""
+        opts = replace(self.options, headroom=headroom, module_headroom=module_headroom, traffic=None, bound=bound)
+        return self.planner.plan(planned_spec(self.spec, opts), opts)
 
     def measure(self, plan: Plan) -> Measured:
         key = signature(plan)
