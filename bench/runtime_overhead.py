@@ -12,8 +12,9 @@ throughput against the profile's, on the embedded backend and on Ray.
    a bare ONNX Runtime loop on the same batch measured just before and just after (their mean:
    this machine is shared, so the bare loop is the fairer yardstick). On Ray, side by side
    (`--ray-variants DEPTHxTHREADS,...`): one batch in flight per actor on one thread (`1x1`, the
-   first behaviour), two in flight on one thread (`2x1`), two on a threaded actor (`2x4`, today's:
-   the next batch is received while one runs, ray_backend.ACTOR_THREADS). Where the actor's time
+   first behaviour), two in flight on one thread (`2x1`, today's), two on a threaded actor (`2x4`, the next
+   batch received while one runs, ray_backend.ACTOR_THREADS = 4 before 2026-12-02). A variant
+   may repeat (`2x1,2x4,2x1,2x4`) to alternate them. Where the actor's time
    goes: bench/ray_hop.py.
 """
 
@@ -78,7 +79,7 @@ def bare_ms(batch: np.ndarray, runs: int) -> float:
 
 def throughput(backend: str, n: int, tmp: Path, depth: int = 0, threads: int = 0) -> dict[str, float]:
     d = tmp / f"tp-{backend}-{depth}x{threads}"
-    d.mkdir()
+    d.mkdir(exist_ok=True)   # a variant may be asked for twice (alternating repeats)
     (d / "app.yaml").write_text(
         f"name: one\nprofiles: {ROOT / 'examples/zoo-runtime/profiles.csv'}\n"
         f"hardware: {ROOT / 'examples/zoo-runtime/hardware.yaml'}\nrate: 60\nslo_ms: 1000\n"

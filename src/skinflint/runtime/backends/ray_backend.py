@@ -8,11 +8,12 @@
 - Pipelining: each actor takes up to two batches at once (`pipeline_depth`), the dispatcher
   handing it the next one shortly before the running one should end, so the Ray hop (object
   store put, task submission, result fetch: ~2 ms here) overlaps compute (runtime/dispatcher.py).
-  The actor is threaded (`ACTOR_THREADS`) so that the next batch's task is received and its
-  argument fetched, and the last one answered, while a batch runs; the model runs one batch at a
-  time in the driver's order all the same (`turns.Turns`). One thread (Ray's default actor)
-  left the actor idle for the whole hop between two batches: 60-75 % busy, against 85-90 %
-  threaded (bench/ray_hop.py).
+  The actor runs one task at a time (`ACTOR_THREADS = 1`); the model runs one batch at a time in
+  the driver's order either way (`turns.Turns`). A threaded actor (four threads, so the next
+  batch's task is received while one runs) kept a bare actor busier in bench/ray_hop.py, but in
+  the runtime it served less: `bench/runtime_overhead.py --backends ray --ray-variants
+  2x1,2x4,...` on a quiet machine gave one thread 87.8 % and 79.0 % of a bare loop, four threads
+  73.0 % and 72.5 % (docs/runtime.md, "Overhead").
 - `max_restarts=-1, max_task_retries=-1`: a killed actor is restarted and its in-flight batches
   run again on the new one.
 - Every wait is bounded and every failure one line: an address where nothing listens is refused
@@ -48,7 +49,7 @@ from skinflint.spec.types import CPU, Execution, Hardware
 READY_TIMEOUT_S = 120.0     # an actor that can be placed: model load and warm-up included
 CONNECT_TIMEOUT_S = 30.0
 PIPELINE_DEPTH = 2
-ACTOR_THREADS = PIPELINE_DEPTH + 2   # a batch running, the next ones received, one answered
+ACTOR_THREADS = 1   # one task at a time: faster in the runtime than 4 threads (see above)
 PIPELINE_LEAD_MS = 5.0      # the next batch is handed over this long before the running one should end
 CLOSE_MARGIN_MS = 15.0      # early close at least this much ahead: a batch's Ray hop (put, task, result)
                             # took 2-6 ms here, more under load (runtime/core.py takes it as a floor)

@@ -1,11 +1,11 @@
-"""One batch at a time, in the order the driver numbered them, inside a threaded Ray actor.
+"""One batch at a time, in the order the driver numbered them, inside a Ray actor.
 
-A worker actor runs with a few threads (`max_concurrency`) so that while one batch runs its model
-(ONNX Runtime releases the GIL) the next batch's task is already received, its argument fetched
-and deserialized, and the batch before it is being answered: the Ray hop overlaps compute instead
-of sitting between two batches. The model itself must still run one batch at a time and in order;
-a threaded actor's tasks may start out of order, so each call carries the driver's sequence number
-and waits for its turn here.
+A worker actor may run with a few threads (`max_concurrency`, ray_backend.ACTOR_THREADS) so that
+while one batch runs its model the next batch's task is already received; its tasks may then
+start out of order. The model must still run one batch at a time and in order, so each call
+carries the driver's sequence number and waits for its turn here. With one thread (today's
+default) Ray runs a caller's tasks in submission order, and the numbers matter only after a
+restart, when in-flight batches come again.
 
 - A call runs when no other is running, no lower number is waiting, and every lower number has
   run (or is older than the first this actor saw: a restarted actor gets its in-flight batches again, maybe out of order,
