@@ -12,8 +12,8 @@
   the driver's order either way (`turns.Turns`). A threaded actor (four threads, so the next
   batch's task is received while one runs) kept a bare actor busier in bench/ray_hop.py, but in
   the runtime it served less: `bench/runtime_overhead.py --backends ray --ray-variants
-  2x1,2x4,...` on a quiet machine gave one thread 87.8 % and 79.0 % of a bare loop, four threads
-  73.0 % and 72.5 % (docs/runtime.md, "Overhead").
+  2x1,2x4,...` on a quiet machine, four alternating pairs, gave one thread 71.5-87.8 % of a bare
+  loop and four threads 62.1-74.1 %, one thread ahead in every pair (docs/runtime.md, "Overhead").
 - `max_restarts=-1, max_task_retries=-1`: a killed actor is restarted and its in-flight batches
   run again on the new one.
 - Every wait is bounded and every failure one line: an address where nothing listens is refused
